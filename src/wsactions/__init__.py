@@ -1,0 +1,85 @@
+"""wsactions: the customer-account actions of a shop, for any Python web framework.
+
+The host hands the engine a posted form; the engine runs the named action
+against the host's storage and returns an :class:`ActionResult` that
+templates render. See the README for a tour.
+"""
+
+from __future__ import annotations
+
+from ._action import Access, ActionSpec, Call, Outcome, Param, action, fail, fail_all, ok
+from ._context import Context, RequestInfo, SystemClock
+from ._registry import CONTROL_FIELDS, ActionRegistry, default_registry
+from ._result import ActionError, ActionHandle, ActionResult
+from ._view import TemplateView
+from .errors import (
+    ActionRegistrationError,
+    CardDataRefusedError,
+    ConfigurationError,
+    StoreError,
+    UndeclaredCodeError,
+    UnknownActionError,
+    WsactionsError,
+)
+from .events import ActionEvent, log_event
+from .mail import ConsoleMailer, Mail, RecordingMailer, SmtpMailer
+from .models import Account, Address, GuestCheckout, PrivilegeGroup, Privileges, SavedCard
+from .sessions import MappingSession
+from .settings import (
+    PRODUCTION_HASHING,
+    TESTING_HASHING,
+    PasswordPolicy,
+    RateLimit,
+    SessionLimits,
+    Settings,
+    TokenLifetimes,
+)
+
+__all__ = [
+    "CONTROL_FIELDS",
+    "PRODUCTION_HASHING",
+    "TESTING_HASHING",
+    "Access",
+    "Account",
+    "ActionError",
+    "ActionEvent",
+    "ActionHandle",
+    "ActionRegistrationError",
+    "ActionRegistry",
+    "ActionResult",
+    "ActionSpec",
+    "Address",
+    "Call",
+    "CardDataRefusedError",
+    "ConfigurationError",
+    "ConsoleMailer",
+    "Context",
+    "GuestCheckout",
+    "Mail",
+    "MappingSession",
+    "Outcome",
+    "Param",
+    "PasswordPolicy",
+    "PrivilegeGroup",
+    "Privileges",
+    "RateLimit",
+    "RecordingMailer",
+    "RequestInfo",
+    "SavedCard",
+    "SessionLimits",
+    "Settings",
+    "SmtpMailer",
+    "StoreError",
+    "SystemClock",
+    "TemplateView",
+    "TokenLifetimes",
+    "UndeclaredCodeError",
+    "UnknownActionError",
+    "WsactionsError",
+    "action",
+    "default_registry",
+    "fail",
+    "fail_all",
+    "log_event",
+    "ok",
+]

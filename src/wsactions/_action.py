@@ -1,0 +1,261 @@
+"""How an action is declared, and what its handler gets and returns."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ._result import ActionError
+from .mail import Mail
+from .models import Account, TokenRecord
+from .security.tokens import hash_token
+
+if TYPE_CHECKING:
+    from .protocols import ActionContext
+    from .settings import Settings
+
+
+class Access(enum.Enum):
+    """Who may run an action (checked by the engine before the handler runs)."""
+
+    ANYONE = "anyone"
+    LOGIN = "login"
+    LOGIN_OR_OPTIN = "login_or_optin"
+    OPTIN = "optin"
+    ADMIN = "admin"
+    GUEST = "guest"
+
+
+#: The code an access rule produces when it refuses, unless the action says otherwise.
+DEFAULT_DENIED = {
+    Access.LOGIN: "notLoggedIn",
+    Access.LOGIN_OR_OPTIN: "notLoggedIn",
+    Access.OPTIN: "unauthorized",
+    Access.ADMIN: "unauthorized",
+    Access.GUEST: "nonGuestAccount",
+}
+
+TRIGGERS = frozenset({"form", "link", "optin-link", "ajax"})
+
+
+@attrs.frozen
+class Param:
+    """A declared parameter. *prefix* params (``session.``) match every ``prefix<key>`` field;
+    *secret* ones (passwords) are never echoed, logged or put into events."""
+
+    name: str
+    required: bool = False
+    secret: bool = False
+    prefix: bool = False
+    description: str = ""
+
+
+@attrs.frozen
+class Outcome:
+    """What a handler returns: success with data, or the errors."""
+
+    success: bool
+    errors: tuple[ActionError, ...] = ()
+    data: Mapping[str, Any] = attrs.Factory(dict)
+
+
+def ok(data: Mapping[str, Any] | None = None) -> Outcome:
+    """A successful outcome, with return values for ``result.data``."""
+    return Outcome(True, (), data or {})
+
+
+def fail(code: str, field: str | None = None, subcodes: Iterable[str] = ()) -> Outcome:
+    """A failed outcome with one error."""
+    return Outcome(False, (ActionError(code, field, tuple(subcodes)),))
+
+
+def fail_all(errors: Iterable[ActionError]) -> Outcome:
+    """A failed outcome with every error of a validation pass (at least one)."""
+    found = tuple(errors)
+    if not found:
+        raise ValueError("fail_all() needs at least one error")
+    return Outcome(False, found)
+
+
+Handler = Callable[["Call"], Outcome]
+
+
+@attrs.frozen
+class ActionSpec:
+    """An action's declaration: the data the engine, the CLI, docs and tests share."""
+
+    name: str
+    family: str
+    handler: Handler = attrs.field(repr=False)
+    params: tuple[Param, ...] = ()
+    codes: tuple[str, ...] = ()
+    access: Access = Access.ANYONE
+    trigger: str = "form"
+    aliases: tuple[str, ...] = ()
+    optin_purposes: tuple[str, ...] = ()
+    denied_code: str | None = None
+    blocked_when_locked: bool = False
+    summary: str = ""
+
+    @property
+    def refusal_code(self) -> str | None:
+        """The code the access rule answers with when it refuses."""
+        return self.denied_code or DEFAULT_DENIED.get(self.access)
+
+    @property
+    def secret_params(self) -> frozenset[str]:
+        """Names of parameters whose values never leave the handler."""
+        return frozenset(p.name for p in self.params if p.secret)
+
+
+def action(
+    name: str,
+    *,
+    family: str,
+    params: Iterable[Param] = (),
+    codes: Iterable[str] = (),
+    access: Access | str = Access.ANYONE,
+    trigger: str = "form",
+    aliases: Iterable[str] = (),
+    optin_purposes: Iterable[str] = (),
+    denied_code: str | None = None,
+    blocked_when_locked: bool = False,
+    summary: str = "",
+) -> Callable[[Handler], ActionSpec]:
+    """Declare a handler as an action; the result is what ``ActionRegistry.register`` takes.
+
+    An *access* string that names no rule is kept as given so that
+    registration can refuse it with a clear message.
+    """
+
+    def wrap(handler: Handler) -> ActionSpec:
+        rule: Any = access
+        if isinstance(access, str):
+            rule = next((a for a in Access if a.value == access), access)
+        return ActionSpec(
+            name=name,
+            family=family,
+            handler=handler,
+            params=tuple(params),
+            codes=tuple(codes),
+            access=rule,
+            trigger=trigger,
+            aliases=tuple(aliases),
+            optin_purposes=tuple(optin_purposes),
+            denied_code=denied_code,
+            blocked_when_locked=blocked_when_locked,
+            summary=summary or (handler.__doc__ or "").strip().split("\n")[0],
+        )
+
+    return wrap
+
+
+class Call:
+    """One execution of one action: parsed parameters plus access to the context.
+
+    Handlers read parameters with :meth:`get` / :meth:`prefixed`, the acting
+    account with :attr:`account`, and queue mails with :meth:`send` (they are
+    delivered only once the unit of work has committed).
+    """
+
+    __slots__ = ("_account", "ctx", "mails", "now", "optin_token", "params", "spec")
+
+    def __init__(self, ctx: ActionContext, spec: ActionSpec, params: dict[str, str]) -> None:
+        self.ctx = ctx
+        self.spec = spec
+        self.params = params
+        self.now = ctx.clock.now()
+        self.mails: list[tuple[Mail, bool]] = []
+        self._account: Account | bool | None = False
+        self.optin_token: str | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """The application's settings."""
+        return self.ctx.settings
+
+    def get(self, name: str) -> str | None:
+        """The value of parameter *name*, or ``None`` when absent."""
+        return self.params.get(name)
+
+    def prefixed(self, prefix: str) -> dict[str, str]:
+        """The ``prefix<key>`` parameters as ``{key: value}``."""
+        n = len(prefix)
+        return {k[n:]: v for k, v in self.params.items() if k.startswith(prefix)}
+
+    @property
+    def account(self) -> Account | None:
+        """The logged-in account (checked against its security stamp), or ``None``."""
+        if self._account is False:
+            self._account = logged_in_account(self.ctx)
+        return self._account  # type: ignore[return-value]
+
+    def forget_account(self) -> None:
+        """Drop the cached account after the handler changed the login."""
+        self._account = False
+
+    def optin_record(self, purposes: Iterable[str] | None = None) -> TokenRecord | None:
+        """The request's opt-in token record if valid (and of one of *purposes*); not used up."""
+        record = peek_optin(self.ctx, self.optin_token, self.now)
+        if record is None:
+            return None
+        wanted = self.spec.optin_purposes if purposes is None else tuple(purposes)
+        return record if record.purpose in wanted else None
+
+    def consume_optin(self, purposes: Iterable[str] | None = None) -> TokenRecord | None:
+        """Use up the request's opt-in token: returns its record once, if valid."""
+        record = self.optin_record(purposes)
+        if record is None:
+            return None
+        consumed = self.ctx.tokens.consume(record.token_hash)
+        if consumed is None or not consumed.valid_at(self.now):
+            return None
+        return consumed
+
+    def send(self, mail: Mail, *, even_on_failure: bool = False) -> None:
+        """Queue *mail*; sent after commit, or also after a failure when *even_on_failure*."""
+        self.mails.append((mail, even_on_failure))
+
+    def counter_key(self, *parts: str) -> str:
+        """A counter key that keeps addresses out of the counter store (keyed hash)."""
+        message = "\x00".join(parts).encode("utf-8", "surrogatepass")
+        return hmac.new(self.settings.secret_bytes, message, hashlib.sha256).hexdigest()
+
+
+def logged_in_account(ctx: ActionContext) -> Account | None:
+    """The session's account if it still exists, may log in and has the same stamp.
+
+    A session whose account was deleted, deactivated, or whose security stamp
+    changed (password reset elsewhere) is logged out here.
+    """
+    session = ctx.session
+    account_id = session.account_id
+    if account_id is None:
+        return None
+    account = ctx.accounts.get_account(account_id)
+    if (
+        account is None
+        or not account.may_log_in
+        or not hmac.compare_digest(account.security_stamp, session.security_stamp or "")
+    ):
+        session.log_out()
+        return None
+    return account
+
+
+def peek_optin(ctx: ActionContext, token: str | None, now: float) -> TokenRecord | None:
+    """The unexpired record of opt-in *token*, without using it up."""
+    if not token:
+        return None
+    token_hash = hash_token(token)
+    if token_hash is None:
+        return None
+    record = ctx.tokens.get(token_hash)
+    if record is None or not record.valid_at(now):
+        return None
+    return record

@@ -1,0 +1,425 @@
+"""The engine: a registry of actions that executes posted forms and followed links."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import attrs
+
+from ._action import TRIGGERS, Access, ActionSpec, Call, Outcome, fail
+from ._context import Context, RequestInfo, SystemClock
+from ._result import ActionError, ActionHandle, ActionResult
+from .codes import ENGINE_CODES
+from .errors import (
+    ActionRegistrationError,
+    ConfigurationError,
+    UndeclaredCodeError,
+    UnknownActionError,
+)
+from .events import ActionEvent
+from .protocols import ActionContext, Clock, EventSink, Mailer, Session, Storage
+from .security.csrf import form_token, link_signature, tokens_equal
+from .security.redirects import safe_target
+from .settings import PURPOSES, Settings
+
+#: Form fields the engine reads itself.
+CONTROL_FIELDS = ("wsact", "wscsrf", "wstarget", "wsoptin")
+
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
+_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9]*\.$")
+
+
+class _Abort(Exception):
+    """Unwinds the unit of work of a failed action."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+
+
+def _values(form: Any) -> dict[Any, list[Any]]:
+    """Every field of a form as a list of values, whatever mapping type it came in."""
+    getlist = getattr(form, "getlist", None)
+    if callable(getlist):  # werkzeug MultiDict, Django QueryDict
+        return {key: list(getlist(key)) for key in form}
+    fields: dict[Any, list[Any]] = {}
+    for key, value in form.items():
+        fields[key] = list(value) if isinstance(value, list | tuple) else [value]
+    return fields
+
+
+def _text(value: Any, limit: int) -> str | None:
+    """*value* as text if it is acceptable input: str (or UTF-8 bytes), no NUL, valid Unicode."""
+    if isinstance(value, bytes | bytearray):
+        try:
+            value = bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    if not isinstance(value, str) or len(value) > limit or "\x00" in value:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates
+        return None
+    return value
+
+
+@attrs.frozen
+class _Parsed:
+    params: dict[str, str]
+    control: dict[str, str]
+    errors: tuple[ActionError, ...]
+
+
+@attrs.define
+class ActionRegistry:
+    """Maps action names (case-insensitive, with aliases) to actions and runs them.
+
+    *settings* are the application's settings: :meth:`context` hands them to
+    every context it builds. *event_sink* receives one event per executed
+    action.
+    """
+
+    settings: Settings | None = None
+    event_sink: EventSink | None = None
+    _by_name: dict[str, ActionSpec] = attrs.field(factory=dict, init=False, repr=False)
+    _specs: list[ActionSpec] = attrs.field(factory=list, init=False, repr=False)
+
+    # registration ------------------------------------------------------------
+    def register(self, spec: ActionSpec) -> ActionSpec:
+        """Add *spec*; raises :class:`ActionRegistrationError` for an inconsistent one."""
+        self._check(spec)
+        for name in (spec.name, *spec.aliases):
+            self._by_name[name.lower()] = spec
+        self._specs.append(spec)
+        return spec
+
+    def _check(self, spec: ActionSpec) -> None:
+        def refuse(why: str) -> ActionRegistrationError:
+            return ActionRegistrationError(f"action {spec.name!r}: {why}")
+
+        if not isinstance(spec.access, Access):
+            rules = ", ".join(a.value for a in Access)
+            raise refuse(f"unknown access rule {spec.access!r} (use one of: {rules})")
+        for name in (spec.name, *spec.aliases):
+            if not _NAME.match(name):
+                raise refuse(f"name {name!r} is not an identifier")
+            if name.lower() in self._by_name:
+                raise refuse(f"name {name!r} is already registered")
+        if spec.trigger not in TRIGGERS:
+            raise refuse(f"unknown trigger {spec.trigger!r}")
+        names = [p.name for p in spec.params]
+        if len(set(names)) != len(names):
+            raise refuse("a parameter is declared twice")
+        for p in spec.params:
+            ok = _PREFIX.match(p.name) if p.prefix else _NAME.match(p.name)
+            if not ok or p.name in CONTROL_FIELDS:
+                raise refuse(f"bad parameter name {p.name!r}")
+        if len(set(spec.codes)) != len(spec.codes):
+            raise refuse("an error code is declared twice")
+        if set(spec.codes) & ENGINE_CODES:
+            raise refuse("engine codes are implied and must not be declared")
+        refusals = {spec.refusal_code} - {None}
+        if spec.access in (Access.LOGIN, Access.ADMIN):
+            refusals.add("notLoggedIn")
+        for refusal in refusals:
+            if refusal not in spec.codes:
+                raise refuse(f"its access rule answers {refusal!r}, which it does not declare")
+        needs_optin = spec.access in (Access.OPTIN, Access.LOGIN_OR_OPTIN)
+        if needs_optin and not spec.optin_purposes:
+            raise refuse("an opt-in access rule needs optin_purposes")
+        unknown = set(spec.optin_purposes) - set(PURPOSES)
+        if unknown:
+            raise refuse(f"unknown opt-in purposes {sorted(unknown)}")
+
+    # lookup ------------------------------------------------------------------
+    def get(self, name: str) -> ActionSpec | None:
+        """The action called *name* (any case, or an alias), or ``None``."""
+        return self._by_name.get(name.lower()) if isinstance(name, str) else None
+
+    def __getitem__(self, name: str) -> ActionSpec:
+        spec = self.get(name)
+        if spec is None:
+            raise UnknownActionError(f"no action named {name!r} is registered")
+        return spec
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._by_name
+
+    @property
+    def actions(self) -> tuple[ActionSpec, ...]:
+        """Every registered action in registration order."""
+        return tuple(self._specs)
+
+    # contexts and handles -------------------------------------------------------
+    def context(
+        self,
+        *,
+        session: Session,
+        storage: Storage,
+        mailer: Mailer,
+        clock: Clock | None = None,
+        request: RequestInfo | None = None,
+    ) -> Context:
+        """A :class:`Context` with this registry's settings; what adapters build per request."""
+        if self.settings is None:
+            raise ConfigurationError("this registry has no settings: pass settings=Settings(...)")
+        return Context(
+            settings=self.settings,
+            session=session,
+            storage=storage,
+            mailer=mailer,
+            clock=clock or SystemClock(),
+            request=request or RequestInfo(),
+        )
+
+    def create(self, ctx: ActionContext, name: str) -> ActionHandle:
+        """The handle a template renders a form with (``id`` → wsact, ``csrf`` → wscsrf)."""
+        spec = self[name]
+        binding = _binding(ctx)
+        return ActionHandle(
+            name=spec.name,
+            id=spec.name,
+            csrf=form_token(ctx.settings.secret_bytes, binding, spec.name),
+        )
+
+    def url(
+        self,
+        ctx: ActionContext,
+        name: str,
+        target: str,
+        params: Mapping[str, str] | None = None,
+    ) -> str:
+        """A link that runs link action *name* (Logout) on *target* and then goes there.
+
+        The link carries a signature bound to the session, the action, the
+        target and the parameters: a link made for another session, or
+        edited, does nothing.
+        """
+        spec = self[name]
+        if spec.trigger != "link":
+            raise ConfigurationError(f"{spec.name} is not a link action")
+        if safe_target(target, self._hosts(ctx.settings)) is None:
+            raise ConfigurationError(f"unsafe link target {target!r}")
+        extra = dict(params or {})
+        binding = _binding(ctx)
+        signature = link_signature(ctx.settings.secret_bytes, binding, spec.name, target, extra)
+        query = urlencode({"wsact": spec.name, **extra, "wstarget": target, "wscsrf": signature})
+        path = urlsplit(target)
+        separator = "&" if path.query else "?"
+        return f"{target.split('#', 1)[0]}{separator}{query}"
+
+    # execution -----------------------------------------------------------------
+    def execute(self, ctx: ActionContext, form: Mapping[str, Any]) -> ActionResult:
+        """Run the action a posted *form* names; never raises for bad input."""
+        result = self._dispatch(ctx, form, link=False)
+        if result is None:  # pragma: no cover - only links may run nothing
+            raise RuntimeError("a posted form ran no action")
+        return result
+
+    def follow(self, ctx: ActionContext, query: Mapping[str, Any]) -> ActionResult | None:
+        """Run the action a followed link names (a GET), or ``None`` when there is none.
+
+        Link actions (Logout) need their signature; opt-in actions need their
+        token and, with ``optin_requires_post``, are not run on a GET at all
+        (the page shows a confirmation form instead). Form actions are refused
+        with ``csrfCheckFailed``: a GET never changes state through them.
+        """
+        return self._dispatch(ctx, query, link=True)
+
+    def _dispatch(
+        self, ctx: ActionContext, form: Mapping[str, Any], *, link: bool
+    ) -> ActionResult | None:
+        settings = ctx.settings
+        try:
+            fields = _values(form)
+        except Exception:  # a mapping that cannot even be read
+            return ActionResult("", False, (ActionError("invalidParameter"),))
+        acts = fields.get("wsact", [])
+        if link and not acts:
+            return None
+        if len(acts) > 1:
+            return ActionResult("", False, (ActionError("duplicateParameter", "wsact"),))
+        act = _text(acts[0], 200) if acts else None
+        spec = self.get(act) if act else None
+        if spec is None:
+            return ActionResult(act or "", False, (ActionError("unknownAction", "wsact"),))
+        if link and spec.trigger == "optin-link" and settings.optin_requires_post:
+            return None
+        parsed = self._parse(spec, fields, settings)
+        if len(fields) > settings.max_form_fields:
+            parsed = attrs.evolve(parsed, errors=(*parsed.errors, ActionError("invalidParameter")))
+        if not self._authentic(ctx, spec, parsed, link=link):
+            return self._finish(ctx, spec, parsed, fail("csrfCheckFailed", "wscsrf"), None)
+        if parsed.errors:
+            return self._finish(ctx, spec, parsed, Outcome(False, parsed.errors), None)
+        return self._run(ctx, spec, parsed)
+
+    def _parse(self, spec: ActionSpec, fields: dict[Any, list[Any]], settings: Settings) -> _Parsed:
+        limit = settings.max_value_length
+        params: dict[str, str] = {}
+        control: dict[str, str] = {}
+        errors: list[ActionError] = []
+        singles = {p.name for p in spec.params if not p.prefix}
+        prefixes = tuple(p.name for p in spec.params if p.prefix)
+        for key, values in fields.items():
+            if not isinstance(key, str):
+                continue
+            if key in CONTROL_FIELDS:
+                into = control
+            elif key in singles or (prefixes and key.startswith(prefixes)):
+                into = params
+            else:
+                continue  # undeclared fields are ignored, never echoed
+            if len(values) != 1:
+                if values:
+                    errors.append(ActionError("duplicateParameter", key))
+                continue
+            value = _text(values[0], limit)
+            if value is None:
+                errors.append(ActionError("invalidParameter", key))
+                continue
+            into[key] = value
+        return _Parsed(params, control, tuple(errors))
+
+    def _authentic(
+        self, ctx: ActionContext, spec: ActionSpec, parsed: _Parsed, *, link: bool
+    ) -> bool:
+        if link and spec.trigger == "optin-link":
+            return True  # the opt-in token authorizes; the access rule checks it
+        given = parsed.control.get("wscsrf")
+        binding = ctx.session.csrf_binding(create=False)
+        if not given or binding is None:
+            return False
+        key = ctx.settings.secret_bytes
+        if link:
+            if spec.trigger != "link":
+                return False
+            target = parsed.control.get("wstarget", "")
+            expected = link_signature(key, binding, spec.name, target, parsed.params)
+        else:
+            expected = form_token(key, binding, spec.name)
+        return tokens_equal(expected, given)
+
+    def _run(self, ctx: ActionContext, spec: ActionSpec, parsed: _Parsed) -> ActionResult:
+        call = Call(ctx, spec, parsed.params)
+        call.optin_token = parsed.control.get("wsoptin") or ctx.request.optin_token
+        account_before = ctx.session.account_id
+        if spec.blocked_when_locked and ctx.session.is_locked:
+            outcome = fail("sessionLocked")
+        else:
+            outcome = self._access(call) or self._handle(call)
+        for mail, even_on_failure in call.mails:
+            if outcome.success or even_on_failure:
+                ctx.mailer.send(mail)
+        target = parsed.control.get("wstarget")
+        redirect = None
+        if outcome.success and target:
+            redirect = safe_target(target, self._hosts(ctx.settings))
+        return self._finish(ctx, spec, parsed, outcome, redirect, account_before)
+
+    def _handle(self, call: Call) -> Outcome:
+        try:
+            with call.ctx.transaction():
+                outcome = call.spec.handler(call)
+                if not outcome.success:
+                    raise _Abort(outcome)
+        except _Abort as abort:
+            call.mails[:] = [m for m in call.mails if m[1]]
+            return abort.outcome
+        return outcome
+
+    @staticmethod
+    def _access(call: Call) -> Outcome | None:
+        spec = call.spec
+        rule = spec.access
+        if rule is Access.ANYONE:
+            return None
+        code = spec.refusal_code or "unauthorized"
+        if rule is Access.GUEST:
+            return fail(code) if call.account is not None else None
+        if rule is Access.OPTIN:
+            return None if call.optin_record() is not None else fail(code)
+        if rule is Access.LOGIN_OR_OPTIN:
+            if call.account is not None or call.optin_record() is not None:
+                return None
+            return fail(code)
+        account = call.account
+        if account is None:
+            return fail("notLoggedIn")
+        if rule is Access.ADMIN and not (call.settings.b2b_enabled and account.admin):
+            return fail(code)
+        return None
+
+    def _finish(
+        self,
+        ctx: ActionContext,
+        spec: ActionSpec,
+        parsed: _Parsed,
+        outcome: Outcome,
+        redirect: str | None,
+        account_before: str | None = None,
+    ) -> ActionResult:
+        declared = set(spec.codes) | ENGINE_CODES
+        for error in outcome.errors:
+            if error.code not in declared:
+                raise UndeclaredCodeError(
+                    f"action {spec.name!r} produced undeclared code {error.code!r}; "
+                    "add it to the declaration's codes"
+                )
+        secret = spec.secret_params
+        echo = {k: v for k, v in parsed.params.items() if k not in secret}
+        result = ActionResult(
+            name=spec.name,
+            success=outcome.success,
+            errors=outcome.errors,
+            params=echo,
+            data=outcome.data,
+            redirect=redirect,
+        )
+        sink = self.event_sink
+        if sink is not None:
+            sink(
+                ActionEvent(
+                    name=spec.name,
+                    success=result.success,
+                    codes=result.codes,
+                    account_id=ctx.session.account_id or account_before,
+                    client_address=ctx.request.client_address,
+                    at=ctx.clock.now(),
+                )
+            )
+        return result
+
+    @staticmethod
+    def _hosts(settings: Settings) -> frozenset[str]:
+        hosts = settings.allowed_redirect_hosts
+        if settings.base_url:
+            own = urlsplit(settings.base_url).hostname
+            if own:
+                hosts = hosts | {own.lower()}
+        return hosts
+
+
+def _binding(ctx: ActionContext) -> str:
+    binding = ctx.session.csrf_binding(create=True)
+    if binding is None:
+        raise ConfigurationError(
+            "the session returned no CSRF binding although asked to create one"
+        )
+    return binding
+
+
+def default_registry(
+    settings: Settings | None = None, *, families: Iterable[str] | None = None
+) -> ActionRegistry:
+    """A registry with every built-in action (of *families*, all when ``None``)."""
+    from .actions import builtin_actions
+
+    registry = ActionRegistry(settings=settings)
+    for spec in builtin_actions():
+        if families is None or spec.family in families:
+            registry.register(spec)
+    return registry

@@ -1,0 +1,258 @@
+"""The template view: ``wsActions``, ``wsSession``, ``wsAccount``, ``wsOptIn``.
+
+Plain objects with attribute access, named as in the shop system's template
+API, so any template engine (Jinja2, Django templates) can use them::
+
+    {% set login = wsActions.create("Login") %}
+    <input type="hidden" name="wsact" value="{{ login.id }}">
+    <input type="hidden" name="wscsrf" value="{{ login.csrf }}">
+    {% if login.error %}...{% endif %}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from ._action import logged_in_account, peek_optin
+from ._result import ActionError, ActionResult
+from .models import Account, Address, SavedCard
+
+if TYPE_CHECKING:
+    from ._registry import ActionRegistry
+    from .protocols import ActionContext
+
+_NO_RESULT = ActionResult(name="", success=False)
+
+
+class HandleView:
+    """An action handle for a template: form values plus the state of this request's run."""
+
+    __slots__ = ("_result", "csrf", "id", "name")
+
+    def __init__(self, name: str, id: str, csrf: str, result: ActionResult) -> None:
+        self.name = name
+        self.id = id
+        self.csrf = csrf
+        self._result = result
+
+    @property
+    def success(self) -> bool:
+        """Whether this action ran in this request and succeeded."""
+        return self._result.success
+
+    @property
+    def error(self) -> bool:
+        """Whether this action ran in this request and failed."""
+        return self._result.name != "" and self._result.error
+
+    @property
+    def errors(self) -> tuple[ActionError, ...]:
+        """The errors of this request's run."""
+        return self._result.errors
+
+    @property
+    def codes(self) -> frozenset[str]:
+        """The error codes of this request's run."""
+        return self._result.codes
+
+    @property
+    def params(self) -> Mapping[str, str]:
+        """The echoed non-secret parameters, to refill the form."""
+        return self._result.params
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        """The return values of this request's run."""
+        return self._result.data
+
+
+class CurrentView:
+    """``wsActions.current``: the action executed in this request (empty name when none)."""
+
+    __slots__ = ("_result",)
+
+    def __init__(self, result: ActionResult) -> None:
+        self._result = result
+
+    @property
+    def name(self) -> str:
+        """The executed action's canonical name."""
+        return self._result.name
+
+    @property
+    def success(self) -> bool:
+        """Whether it succeeded."""
+        return self._result.success
+
+    @property
+    def error(self) -> bool:
+        """Whether it failed."""
+        return self._result.name != "" and self._result.error
+
+    @property
+    def errors(self) -> tuple[ActionError, ...]:
+        """Its errors."""
+        return self._result.errors
+
+    @property
+    def codes(self) -> frozenset[str]:
+        """Its error codes."""
+        return self._result.codes
+
+
+class ActionsView:
+    """``wsActions``: create handles, read the current action, build link URLs."""
+
+    def __init__(
+        self, registry: ActionRegistry, ctx: ActionContext, result: ActionResult | None
+    ) -> None:
+        self._registry = registry
+        self._ctx = ctx
+        self._result = result or _NO_RESULT
+
+    def create(self, name: str) -> HandleView:
+        """The handle of action *name*, carrying this request's result if it was *name*."""
+        handle = self._registry.create(self._ctx, name)
+        result = self._result if self._result.name == handle.name else _NO_RESULT
+        return HandleView(handle.name, handle.id, handle.csrf, result)
+
+    @property
+    def current(self) -> CurrentView:
+        """The action executed in this request."""
+        return CurrentView(self._result)
+
+    def url(self, name: str, target: str, params: Mapping[str, str] | None = None) -> str:
+        """A signed link that runs link action *name* and then shows *target*."""
+        return self._registry.url(self._ctx, name, target, params)
+
+
+class SessionView:
+    """``wsSession``: session variables and the lock flag."""
+
+    def __init__(self, ctx: ActionContext) -> None:
+        self._session = ctx.session
+
+    def get(self, key: str) -> str | None:
+        """A session variable, or ``None``."""
+        return self._session.get(key)
+
+    @property
+    def isLocked(self) -> bool:
+        """Whether the session is locked after a failed payment."""
+        return self._session.is_locked
+
+
+class OptInState:
+    """``wsOptIn.current``: whether the request carries a valid, unexpired opt-in token."""
+
+    __slots__ = ("purpose", "valid")
+
+    def __init__(self, valid: bool, purpose: str | None) -> None:
+        self.valid = valid
+        self.purpose = purpose
+
+
+class OptInView:
+    """``wsOptIn``."""
+
+    def __init__(self, ctx: ActionContext) -> None:
+        self._ctx = ctx
+
+    @cached_property
+    def current(self) -> OptInState:
+        """The state of this request's opt-in token."""
+        record = peek_optin(self._ctx, self._ctx.request.optin_token, self._ctx.clock.now())
+        return OptInState(record is not None, record.purpose if record else None)
+
+
+class AccountView:
+    """``wsAccount``: the logged-in account and its address book and cards."""
+
+    def __init__(self, ctx: ActionContext) -> None:
+        self._ctx = ctx
+
+    @cached_property
+    def _account(self) -> Account | None:
+        return logged_in_account(self._ctx)
+
+    @property
+    def isLoggedIn(self) -> bool:
+        """Whether a customer is logged in."""
+        return self._account is not None
+
+    @property
+    def id(self) -> str | None:
+        """The account id."""
+        return self._account.id if self._account else None
+
+    @property
+    def email(self) -> str | None:
+        """The account's email address."""
+        return self._account.email if self._account else None
+
+    @property
+    def displayName(self) -> str | None:
+        """The account's display name."""
+        return self._account.display_name if self._account else None
+
+    @property
+    def isAdmin(self) -> bool:
+        """Whether the account administers its company (B2B)."""
+        return bool(self._account and self._account.admin)
+
+    @cached_property
+    def addresses(self) -> Sequence[Address]:
+        """The addresses the account can see."""
+        if self._account is None:
+            return ()
+        return tuple(self._ctx.accounts.list_addresses(self._account.id))
+
+    def _role(self, address_id: str | None) -> Address | None:
+        if self._account is None or address_id is None:
+            return None
+        return self._ctx.accounts.get_address(self._account.id, address_id)
+
+    @property
+    def mainAddress(self) -> Address | None:
+        """The main address, or ``None``."""
+        return self._role(self._account.main_address_id if self._account else None)
+
+    @property
+    def defaultBillAddress(self) -> Address | None:
+        """The default billing address, or ``None``."""
+        return self._role(self._account.default_bill_address_id if self._account else None)
+
+    @property
+    def defaultDeliveryAddress(self) -> Address | None:
+        """The default delivery address, or ``None``."""
+        return self._role(self._account.default_delivery_address_id if self._account else None)
+
+    @cached_property
+    def pseudoCreditCards(self) -> Sequence[SavedCard]:
+        """The saved (pseudonymised) cards."""
+        if self._account is None:
+            return ()
+        return tuple(self._ctx.accounts.list_cards(self._account.id))
+
+
+class TemplateView:
+    """The four template globals for one request; :meth:`globals` gives them as a dict."""
+
+    def __init__(
+        self, registry: ActionRegistry, ctx: ActionContext, result: ActionResult | None = None
+    ) -> None:
+        self.wsActions = ActionsView(registry, ctx, result)
+        self.wsSession = SessionView(ctx)
+        self.wsAccount = AccountView(ctx)
+        self.wsOptIn = OptInView(ctx)
+
+    def globals(self) -> dict[str, Any]:
+        """``{"wsActions": ..., "wsSession": ..., "wsAccount": ..., "wsOptIn": ...}``."""
+        return {
+            "wsActions": self.wsActions,
+            "wsSession": self.wsSession,
+            "wsAccount": self.wsAccount,
+            "wsOptIn": self.wsOptIn,
+        }

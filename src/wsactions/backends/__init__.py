@@ -1,0 +1,1 @@
+"""Storage backends. :mod:`wsactions.backends.memory` is the in-memory one."""

@@ -1,0 +1,147 @@
+"""The records stores keep: frozen values, replaced whole on change."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+
+def _frozen_map(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value or {}))
+
+
+def _optional_frozenset(value: Any) -> frozenset[str] | None:
+    return None if value is None else frozenset(value)
+
+
+@attrs.frozen
+class Account:
+    """A customer account; for B2B also a member of a company.
+
+    *email* is the address as normalised by email-validator (where mail
+    goes); *email_key* its identity key (NFKC + casefold) that the store
+    keeps unique. *active* is ``False`` until the account is activated
+    (host imports, invited employees); *deactivated* is set by a company
+    admin. *security_stamp* changes whenever every other session of the
+    account must end (password reset, email change, deactivation).
+    """
+
+    id: str
+    email: str
+    email_key: str
+    password_hash: str | None = attrs.field(default=None, repr=False)
+    display_name: str = ""
+    active: bool = True
+    verified: bool = False
+    deactivated: bool = False
+    security_stamp: str = attrs.field(default="", repr=False)
+    created_at: float = 0.0
+    customer_data: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
+    main_address_id: str | None = None
+    default_bill_address_id: str | None = None
+    default_delivery_address_id: str | None = None
+    # B2B membership
+    company_id: str | None = None
+    admin: bool = False
+    privilege_group_id: str | None = None
+    default_address_visibility: str = "private"
+    allowed_subshops: frozenset[str] | None = attrs.field(
+        default=None, converter=_optional_frozenset
+    )
+    invitation_pending: bool = False
+
+    @property
+    def may_log_in(self) -> bool:
+        """Whether the account's state allows a login at all (email verification aside)."""
+        return self.active and not self.deactivated and not self.invitation_pending
+
+
+@attrs.frozen
+class Address:
+    """An address of an account's address book; *fields* hold the ``address.<field>`` values."""
+
+    id: str
+    account_id: str
+    type: str
+    fields: Mapping[str, str] = attrs.field(converter=_frozen_map)
+    visibility: str = "private"
+    created_at: float = 0.0
+
+    def __getattr__(self, name: str) -> str:
+        # Templates read fields as attributes: $myAddress.firstName
+        fields = object.__getattribute__(self, "fields")
+        if name in fields:
+            return str(fields[name])
+        raise AttributeError(name)
+
+
+@attrs.frozen
+class SavedCard:
+    """A pseudonymised payment card: never a card number, only what a list needs."""
+
+    id: str
+    account_id: str
+    brand: str
+    last4: str
+    expiry: str
+    holder: str
+    pseudo_card_id: str = attrs.field(repr=False)
+
+
+@attrs.frozen
+class Privileges:
+    """What a privilege group allows; ``None`` means "not restricted"."""
+
+    allowed_payment_methods: frozenset[str] | None = attrs.field(
+        default=None, converter=_optional_frozenset
+    )
+    payment_limit_per_order: Decimal | None = None
+    payment_limit: Decimal | None = None
+    blocked_templates: tuple[str, ...] = ()
+    blocked_urls: tuple[str, ...] = ()
+    editable_fields: frozenset[str] | None = attrs.field(
+        default=None, converter=_optional_frozenset
+    )
+    group_name: str | None = None
+
+
+@attrs.frozen
+class PrivilegeGroup:
+    """A company's privilege group; *spent* counts orders since *budget_since*."""
+
+    id: str
+    company_id: str
+    name: str
+    type: str = "account"
+    privileges: Privileges = attrs.Factory(Privileges)
+    budget_since: float = 0.0
+    spent: Decimal = Decimal(0)
+
+
+@attrs.frozen
+class TokenRecord:
+    """An opt-in token as stored: only the hash of the mailed token, never the token."""
+
+    token_hash: str = attrs.field(repr=False)
+    purpose: str
+    account_id: str
+    created_at: float
+    expires_at: float
+    email: str | None = None
+
+    def valid_at(self, now: float) -> bool:
+        """Whether the token is still unexpired at *now* (valid at the limit itself)."""
+        return now <= self.expires_at
+
+
+@attrs.frozen
+class GuestCheckout:
+    """What the host records in the session after a guest checkout."""
+
+    email: str
+    addresses: tuple[Mapping[str, str], ...] = ()
+    display_name: str = ""

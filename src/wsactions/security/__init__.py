@@ -1,0 +1,1 @@
+"""Security primitives: CSRF, redirects, passwords, tokens, emails, card data."""

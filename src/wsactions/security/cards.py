@@ -1,0 +1,33 @@
+"""Recognising card numbers, so that stores can refuse to hold them."""
+
+from __future__ import annotations
+
+import re
+
+# Runs of at least 13 digits, optionally grouped by single spaces or dashes.
+_CANDIDATE = re.compile(r"\d(?:[ -]?\d){12,}")
+
+
+def luhn_valid(digits: str) -> bool:
+    """Whether the string of digits passes the Luhn check."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def looks_like_card_number(value: str) -> bool:
+    """Whether *value* contains 13-19 digits (spaces or dashes allowed) passing Luhn."""
+    for match in _CANDIDATE.finditer(value):
+        digits = re.sub(r"[ -]", "", match.group())
+        # Any 13..19-digit window of a longer run may be the number.
+        for length in range(13, min(19, len(digits)) + 1):
+            for start in range(len(digits) - length + 1):
+                if luhn_valid(digits[start : start + length]):
+                    return True
+    return False

@@ -1,0 +1,39 @@
+"""CSRF tokens and link signatures: HMACs bound to the session's CSRF binding.
+
+A form token is bound to the session (through the random binding value the
+session keeps, replaced at every login and logout) and to the action, so a
+token leaked from one form (or from a link) cannot drive another action.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Mapping
+
+
+def _mac(key: bytes, *parts: str) -> str:
+    message = "\x00".join(parts).encode("utf-8", "surrogatepass")
+    digest = hmac.new(key, message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def form_token(key: bytes, binding: str, action: str) -> str:
+    """The ``wscsrf`` value for *action*'s form in the session with *binding*."""
+    return _mac(key, "wsactions.csrf", binding, action.lower())
+
+
+def link_signature(
+    key: bytes, binding: str, action: str, target: str, params: Mapping[str, str]
+) -> str:
+    """The signature of a link action's URL: covers the action, target and parameters."""
+    flat = [f"{k}={v}" for k, v in sorted(params.items())]
+    return _mac(key, "wsactions.link", binding, action.lower(), target, *flat)
+
+
+def tokens_equal(expected: str, given: str) -> bool:
+    """Constant-time comparison; anything that is not ASCII text is simply unequal."""
+    if not given.isascii():
+        return False
+    return hmac.compare_digest(expected, given)

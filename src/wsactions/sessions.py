@@ -1,0 +1,170 @@
+"""A :class:`~wsactions.protocols.Session` on top of any mutable mapping.
+
+Flask's ``session``, Django's ``request.session`` or a plain ``dict`` all
+work. Values are stored as strings under flat keys so that every session
+serializer (JSON, signed cookies) can keep them:
+
+* ``_wsa.*`` hold the engine's state (login, CSRF binding, lock flag, guest
+  checkout); no form parameter can reach them.
+* ``wsv.<key>`` hold session variables (SessionUpdate, ``wsSession.get``).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Mapping, MutableMapping
+from typing import Any
+
+from .models import GuestCheckout
+
+_ACCOUNT = "_wsa.account"
+_STAMP = "_wsa.stamp"
+_BINDING = "_wsa.csrf"
+_LOCK = "_wsa.lock"
+_GUEST = "_wsa.guest"
+_VAR = "wsv."
+
+
+class MappingSession:
+    """Engine state and session variables kept in a host's session mapping.
+
+    *cycle_id* is called whenever the session id must change (login, logout);
+    pass the framework's own hook where it has one (Django:
+    ``request.session.cycle_key``). Signed-cookie sessions (Flask) need none:
+    the new CSRF binding already invalidates every earlier token.
+    """
+
+    __slots__ = ("_cycle_id", "_data")
+
+    def __init__(
+        self,
+        data: MutableMapping[str, Any] | None = None,
+        *,
+        cycle_id: Callable[[], None] | None = None,
+    ) -> None:
+        self._data: MutableMapping[str, Any] = {} if data is None else data
+        self._cycle_id = cycle_id
+
+    # login -------------------------------------------------------------
+    @property
+    def account_id(self) -> str | None:
+        """The logged-in account's id, or ``None``."""
+        value = self._data.get(_ACCOUNT)
+        return value if isinstance(value, str) else None
+
+    @property
+    def security_stamp(self) -> str | None:
+        """The account's security stamp recorded at login."""
+        value = self._data.get(_STAMP)
+        return value if isinstance(value, str) else None
+
+    def log_in(self, account_id: str, security_stamp: str) -> None:
+        """Record a login after rotating the session id and CSRF binding."""
+        self.rotate()
+        self._data[_ACCOUNT] = account_id
+        self._data[_STAMP] = security_stamp
+        self._data.pop(_GUEST, None)
+
+    def log_out(self) -> None:
+        """Forget the login and guest checkout; rotate the session id and CSRF binding."""
+        self._data.pop(_ACCOUNT, None)
+        self._data.pop(_STAMP, None)
+        self._data.pop(_GUEST, None)
+        self.rotate()
+
+    # payment lock --------------------------------------------------------
+    @property
+    def is_locked(self) -> bool:
+        """Whether the host locked the session."""
+        return self._data.get(_LOCK) == "1"
+
+    def lock(self) -> None:
+        """Lock the session (the host calls this after a failed payment)."""
+        self._data[_LOCK] = "1"
+
+    def unlock(self) -> None:
+        """Clear the lock."""
+        self._data.pop(_LOCK, None)
+
+    # variables -----------------------------------------------------------
+    def get(self, key: str) -> str | None:
+        """The session variable *key*, or ``None``."""
+        value = self._data.get(_VAR + key)
+        return value if isinstance(value, str) else None
+
+    def variables(self) -> Mapping[str, str]:
+        """All session variables."""
+        return {
+            k[len(_VAR) :]: v
+            for k, v in self._data.items()
+            if isinstance(k, str) and k.startswith(_VAR) and isinstance(v, str)
+        }
+
+    def set_variables(self, values: Mapping[str, str | None]) -> None:
+        """Write several variables; ``None`` removes one."""
+        for key, value in values.items():
+            if value is None:
+                self._data.pop(_VAR + key, None)
+            else:
+                self._data[_VAR + key] = value
+
+    # CSRF binding ----------------------------------------------------------
+    def csrf_binding(self, *, create: bool) -> str | None:
+        """The random value CSRF tokens are bound to; made when *create* and absent."""
+        value = self._data.get(_BINDING)
+        if isinstance(value, str):
+            return value
+        if not create:
+            return None
+        value = secrets.token_urlsafe(18)
+        self._data[_BINDING] = value
+        return value
+
+    def rotate(self) -> None:
+        """New session id (through *cycle_id*) and a new CSRF binding."""
+        if self._cycle_id is not None:
+            self._cycle_id()
+        self._data[_BINDING] = secrets.token_urlsafe(18)
+
+    # guest checkout --------------------------------------------------------
+    @property
+    def guest_checkout(self) -> GuestCheckout | None:
+        """The guest checkout recorded by the host, if any."""
+        raw = self._data.get(_GUEST)
+        if not isinstance(raw, str):
+            return None
+        try:
+            data = json.loads(raw)
+            return GuestCheckout(
+                email=str(data["email"]),
+                addresses=tuple(
+                    {str(k): str(v) for k, v in a.items()} for a in data.get("addresses", ())
+                ),
+                display_name=str(data.get("display_name", "")),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def set_guest_checkout(self, checkout: GuestCheckout | None) -> None:
+        """Record the guest checkout (email and addresses) of this session, or forget it."""
+        if checkout is None:
+            self._data.pop(_GUEST, None)
+            return
+        self._data[_GUEST] = json.dumps(
+            {
+                "email": checkout.email,
+                "addresses": [dict(a) for a in checkout.addresses],
+                "display_name": checkout.display_name,
+            }
+        )
+
+    def clear(self) -> None:
+        """Remove everything wsactions keeps in the session."""
+        for key in [k for k in self._data if isinstance(k, str) and k.startswith(("_wsa.", _VAR))]:
+            del self._data[key]
+
+    @property
+    def data(self) -> MutableMapping[str, Any]:
+        """The underlying mapping."""
+        return self._data

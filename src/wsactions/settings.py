@@ -1,0 +1,194 @@
+"""Configuration: one frozen :class:`Settings` per application, validated on construction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+import argon2
+import attrs
+
+from .errors import ConfigurationError
+
+#: Opt-in token purposes and the action a link of that purpose names.
+PURPOSES: tuple[str, ...] = (
+    "activate",
+    "verify",
+    "password",
+    "email_update",
+    "delete",
+    "unlock",
+    "invitation",
+)
+
+
+def _frozenset_of_str(value: Iterable[str]) -> frozenset[str]:
+    if isinstance(value, str):
+        raise ConfigurationError("expected a collection of strings, got a single string")
+    return frozenset(value)
+
+
+def _lower_hosts(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(h.lower() for h in _frozenset_of_str(value))
+
+
+def _positive(inst: Any, attribute: attrs.Attribute[Any], value: float) -> None:
+    if value <= 0:
+        raise ConfigurationError(f"{attribute.name} must be positive, got {value!r}")
+
+
+@attrs.frozen
+class PasswordPolicy:
+    """Rules every path that sets a password applies (register, reset, guest, employee).
+
+    *min_score* is zxcvbn's 0..4 scale; 0 disables the strength rule.
+    """
+
+    min_length: int = 8
+    max_length: int = 128
+    min_score: int = 3
+
+    def __attrs_post_init__(self) -> None:
+        if self.min_length < 1:
+            raise ConfigurationError("PasswordPolicy.min_length must be at least 1")
+        if self.max_length < 64 or self.max_length < self.min_length:
+            raise ConfigurationError(
+                "PasswordPolicy.max_length must be at least 64 (ASVS 6.2.9) "
+                "and not below min_length"
+            )
+        if not 0 <= self.min_score <= 4:
+            raise ConfigurationError("PasswordPolicy.min_score must be between 0 and 4")
+
+
+@attrs.frozen
+class TokenLifetimes:
+    """Seconds an opt-in token of each purpose stays valid."""
+
+    activate: float = attrs.field(default=24 * 3600, validator=_positive)
+    verify: float = attrs.field(default=24 * 3600, validator=_positive)
+    password: float = attrs.field(default=3600, validator=_positive)
+    email_update: float = attrs.field(default=24 * 3600, validator=_positive)
+    delete: float = attrs.field(default=3600, validator=_positive)
+    unlock: float = attrs.field(default=3600, validator=_positive)
+    invitation: float = attrs.field(default=7 * 24 * 3600, validator=_positive)
+
+    def for_purpose(self, purpose: str) -> float:
+        """The lifetime of *purpose*; raises ``KeyError`` for an unknown purpose."""
+        if purpose not in PURPOSES:
+            raise KeyError(purpose)
+        value: float = getattr(self, purpose)
+        return value
+
+
+@attrs.frozen
+class RateLimit:
+    """At most *limit* events per *window* seconds."""
+
+    limit: int = attrs.field(validator=_positive)
+    window: float = attrs.field(validator=_positive)
+
+
+@attrs.frozen
+class SessionLimits:
+    """Bounds for SessionUpdate; *writable_keys* ``None`` allows any well-formed key."""
+
+    max_keys: int = attrs.field(default=50, validator=_positive)
+    max_key_length: int = attrs.field(default=64, validator=_positive)
+    max_value_length: int = attrs.field(default=1024, validator=_positive)
+    writable_keys: frozenset[str] | None = attrs.field(
+        default=None,
+        converter=attrs.converters.optional(_frozenset_of_str),
+    )
+
+
+def _check_base_url(inst: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    if value is None:
+        return
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"base_url must be an absolute http(s) URL, got {value!r}")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigurationError("base_url must not carry credentials, a query or a fragment")
+
+
+def _check_secret(inst: Any, attribute: attrs.Attribute[Any], value: str | bytes) -> None:
+    if len(value) < 32:
+        raise ConfigurationError(
+            "secret_key must be at least 32 characters; generate one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+        )
+
+
+def _check_paths(inst: Any, attribute: attrs.Attribute[Any], value: Mapping[str, str]) -> None:
+    for purpose, path in value.items():
+        if purpose not in PURPOSES:
+            raise ConfigurationError(f"optin_paths: unknown purpose {purpose!r}")
+        if not path.startswith("/") or path.startswith("//") or "?" in path or "#" in path:
+            raise ConfigurationError(f"optin_paths[{purpose!r}] must be a plain absolute path")
+
+
+def _freeze_mapping(value: Mapping[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(dict(value))
+
+
+#: argon2 parameters for production: RFC 9106's low-memory profile (argon2id).
+PRODUCTION_HASHING = argon2.profiles.RFC_9106_LOW_MEMORY
+#: argon2 parameters for tests only: the cheapest valid argon2id parameters.
+TESTING_HASHING = argon2.profiles.CHEAPEST
+
+
+@attrs.frozen
+class Settings:
+    """Everything an application configures; immutable once built.
+
+    Only *secret_key* is required. *base_url* is needed as soon as an action
+    mails a link (links are never built from the request's Host header).
+    """
+
+    secret_key: str | bytes = attrs.field(validator=_check_secret, repr=False)
+    base_url: str | None = attrs.field(default=None, validator=_check_base_url)
+    allowed_redirect_hosts: frozenset[str] = attrs.field(
+        default=frozenset(), converter=_lower_hosts
+    )
+    shop_name: str = ""
+
+    # engine
+    max_value_length: int = attrs.field(default=100_000, validator=_positive)
+    max_form_fields: int = attrs.field(default=1000, validator=_positive)
+    session: SessionLimits = attrs.Factory(SessionLimits)
+
+    # accounts
+    password_policy: PasswordPolicy = attrs.Factory(PasswordPolicy)
+    password_hashing: argon2.Parameters = PRODUCTION_HASHING
+    token_lifetimes: TokenLifetimes = attrs.Factory(TokenLifetimes)
+    optin_paths: Mapping[str, str] = attrs.field(
+        default=MappingProxyType({}), converter=_freeze_mapping, validator=_check_paths
+    )
+    optin_requires_post: bool = False
+    login_throttle: RateLimit = attrs.Factory(lambda: RateLimit(limit=10, window=15 * 60))
+    mail_per_address: RateLimit = attrs.Factory(lambda: RateLimit(limit=5, window=3600))
+    mail_per_client: RateLimit = attrs.Factory(lambda: RateLimit(limit=30, window=3600))
+    enumeration_protection: bool = False
+    require_verified_email: bool = False
+    delete_requires_confirmation: bool = False
+    display_name_max_length: int = attrs.field(default=100, validator=_positive)
+    customer_data_fields: frozenset[str] = attrs.field(
+        default=frozenset({"salutation", "title", "phone", "birthDate", "vatId"}),
+        converter=_frozenset_of_str,
+    )
+    customer_data_max_length: int = attrs.field(default=255, validator=_positive)
+
+    # b2b
+    b2b_enabled: bool = True
+
+    @property
+    def secret_bytes(self) -> bytes:
+        """The secret key as bytes, for HMAC."""
+        key = self.secret_key
+        return key.encode() if isinstance(key, str) else key
+
+    def optin_path(self, purpose: str) -> str:
+        """The page an opt-in link of *purpose* opens (default ``/``)."""
+        return self.optin_paths.get(purpose, "/")

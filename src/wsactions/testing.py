@@ -1,0 +1,187 @@
+"""Test your shop's use of wsactions in isolation: no web framework, no database.
+
+::
+
+    from wsactions.testing import Harness
+
+    shop = Harness()                       # memory stores, recording mailer, fake clock
+    alice = shop.client()                  # one browser with its own session
+    result = alice.submit("SessionUpdate", {"session.step": "payment"})
+    assert result.success and alice.session.get("step") == "payment"
+    shop.clock.advance(3600)               # time passes only when you say so
+
+Hashing uses the cheapest argon2 parameters: never use these settings in
+production.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from ._context import Context, RequestInfo
+from ._registry import ActionRegistry, default_registry
+from ._result import ActionHandle, ActionResult
+from ._view import TemplateView
+from .backends.memory import MemoryStorage
+from .events import ActionEvent
+from .mail import Mail, RecordingMailer
+from .sessions import MappingSession
+from .settings import TESTING_HASHING, Settings
+
+__all__ = ["TEST_SECRET_KEY", "Client", "FakeClock", "Harness", "testing_settings"]
+
+#: The secret key of :func:`testing_settings`; public, so never use it in production.
+TEST_SECRET_KEY = "wsactions-testing-secret-key-not-for-production"
+
+
+def testing_settings(**overrides: Any) -> Settings:
+    """Settings for tests: a fixed key, ``https://shop.example`` links, cheap hashing."""
+    values: dict[str, Any] = {
+        "secret_key": TEST_SECRET_KEY,
+        "base_url": "https://shop.example",
+        "shop_name": "Example Shop",
+        "password_hashing": TESTING_HASHING,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+class FakeClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self._now = start
+
+    def now(self) -> float:
+        """The current fake time."""
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward by *seconds*."""
+        self._now += seconds
+
+
+class Harness:
+    """A whole shop in memory: settings, registry, stores, mailer, clock and events.
+
+    Pass *settings*, or keyword overrides for :func:`testing_settings`
+    (``Harness(enumeration_protection=True)``).
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        registry: ActionRegistry | None = None,
+        **overrides: Any,
+    ) -> None:
+        if settings is not None and overrides:
+            raise TypeError("pass either settings or keyword overrides, not both")
+        self.settings = settings or testing_settings(**overrides)
+        self.clock = FakeClock()
+        self.storage = MemoryStorage()
+        self.mailer = RecordingMailer()
+        self.events: list[ActionEvent] = []
+        self.registry = registry or default_registry(self.settings)
+        self.registry.settings = self.settings
+        self.registry.event_sink = self.events.append
+
+    @property
+    def accounts(self) -> Any:
+        """The account store (for setup and assertions)."""
+        return self.storage.accounts
+
+    @property
+    def tokens(self) -> Any:
+        """The opt-in token store."""
+        return self.storage.tokens
+
+    @property
+    def outbox(self) -> list[Mail]:
+        """Every mail sent so far."""
+        return self.mailer.outbox
+
+    def client(self, *, client_address: str = "203.0.113.10", subshop: str | None = None) -> Client:
+        """A new browser with an empty session."""
+        return Client(self, client_address=client_address, subshop=subshop)
+
+    def state(self) -> dict[str, Any]:
+        """Everything stored plus the number of mails sent: compare before and after."""
+        return {**self.storage.snapshot(), "mails": len(self.outbox)}
+
+
+class Client:
+    """One browser: its own session cookie, the page it is on, its last result."""
+
+    def __init__(self, harness: Harness, *, client_address: str, subshop: str | None) -> None:
+        self.harness = harness
+        self.cookie: dict[str, Any] = {}
+        self.session = MappingSession(self.cookie)
+        self.client_address = client_address
+        self.subshop = subshop
+        #: The opt-in token in the URL of the page this browser is on (set by :meth:`follow`).
+        self.optin: str | None = None
+        self.last: ActionResult | None = None
+
+    def context(self) -> Context:
+        """The context of this browser's next request."""
+        h = self.harness
+        return h.registry.context(
+            session=self.session,
+            storage=h.storage,
+            mailer=h.mailer,
+            clock=h.clock,
+            request=RequestInfo(
+                client_address=self.client_address,
+                optin_token=self.optin,
+                subshop=self.subshop,
+            ),
+        )
+
+    def create(self, name: str) -> ActionHandle:
+        """The handle a template would get for *name*."""
+        return self.harness.registry.create(self.context(), name)
+
+    def submit(
+        self, name: str, fields: Mapping[str, Any] | None = None, /, **params: Any
+    ) -> ActionResult:
+        """Fill in ``wsact`` and ``wscsrf`` for *name* and post the form.
+
+        Parameters with dots go in *fields*: ``submit("SessionUpdate", {"session.x": "1"})``.
+        """
+        handle = self.create(name)
+        form = {"wsact": handle.id, "wscsrf": handle.csrf, **(fields or {}), **params}
+        return self.post(form)
+
+    def post(self, form: Mapping[str, Any]) -> ActionResult:
+        """Post *form* as it is (nothing filled in)."""
+        self.last = self.harness.registry.execute(self.context(), form)
+        return self.last
+
+    def follow(self, url: str) -> ActionResult | None:
+        """Open *url* (a link from a mail or from :meth:`url`) and run its action, if any.
+
+        The browser stays on that page: its ``wsoptin`` is sent with later
+        submissions, as a form posting to the current URL would.
+        """
+        query = parse_qs(urlsplit(url).query, keep_blank_values=True)
+        tokens = query.get("wsoptin")
+        self.optin = tokens[0] if tokens else None
+        result = self.harness.registry.follow(self.context(), query)
+        if result is not None:
+            self.last = result
+        return result
+
+    def leave(self) -> None:
+        """Go to a page without an opt-in token."""
+        self.optin = None
+
+    def url(self, name: str, target: str = "/", params: Mapping[str, str] | None = None) -> str:
+        """A signed link for link action *name*, as ``wsActions.url`` would render it."""
+        return self.harness.registry.url(self.context(), name, target, params)
+
+    def view(self) -> TemplateView:
+        """The template globals for the page showing this browser's last result."""
+        return TemplateView(self.harness.registry, self.context(), self.last)
