@@ -107,10 +107,16 @@ class ActionSpec:
         """The code the access rule answers with when it refuses."""
         return self.denied_code or DEFAULT_DENIED.get(self.access)
 
-    @property
-    def secret_params(self) -> frozenset[str]:
-        """Names of parameters whose values never leave the handler."""
-        return frozenset(p.name for p in self.params if p.secret)
+    secret_params: frozenset[str] = attrs.field(init=False, repr=False)
+    param_names: frozenset[str] = attrs.field(init=False, repr=False)
+    param_prefixes: tuple[str, ...] = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        # Derived once: the engine consults them on every request.
+        set_ = object.__setattr__
+        set_(self, "secret_params", frozenset(p.name for p in self.params if p.secret))
+        set_(self, "param_names", frozenset(p.name for p in self.params if not p.prefix))
+        set_(self, "param_prefixes", tuple(p.name for p in self.params if p.prefix))
 
 
 def action(

@@ -59,6 +59,8 @@ def _text(value: Any, limit: int) -> str | None:
             return None
     if not isinstance(value, str) or len(value) > limit or "\x00" in value:
         return None
+    if value.isascii():
+        return value
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates
@@ -262,8 +264,7 @@ class ActionRegistry:
         params: dict[str, str] = {}
         control: dict[str, str] = {}
         errors: list[ActionError] = []
-        singles = {p.name for p in spec.params if not p.prefix}
-        prefixes = tuple(p.name for p in spec.params if p.prefix)
+        singles, prefixes = spec.param_names, spec.param_prefixes
         for key, values in fields.items():
             if not isinstance(key, str):
                 continue

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Collection, Iterator, MutableMapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, MutableMapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -329,6 +328,36 @@ class MemoryCounterStore:
             events.popleft()
 
 
+class _Transaction:
+    """The unit of work of :class:`MemoryStorage` (a class, not a generator: it is on every
+    request's path)."""
+
+    __slots__ = ("_outer", "_t")
+
+    def __init__(self, tables: _Tables) -> None:
+        self._t = tables
+        self._outer = False
+
+    def __enter__(self) -> None:
+        t = self._t
+        t.lock.acquire()
+        if t.depth == 0:
+            self._outer = True
+            t.journal = _Journal()
+        t.depth += 1
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        t = self._t
+        try:
+            t.depth -= 1
+            if self._outer:
+                journal, t.journal = t.journal, None
+                if kind is not None and journal is not None:
+                    journal.undo()
+        finally:
+            t.lock.release()
+
+
 class MemoryStorage:
     """The in-memory backend: account, token and counter stores with one unit of work."""
 
@@ -353,28 +382,9 @@ class MemoryStorage:
         """The throttling counters."""
         return self._counters
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> _Transaction:
         """Hold the lock; on an exception undo every write made inside. Nested blocks join."""
-        t = self._tables
-        with t.lock:
-            if t.depth:
-                t.depth += 1
-                try:
-                    yield
-                finally:
-                    t.depth -= 1
-                return
-            t.journal = _Journal()
-            t.depth = 1
-            try:
-                yield
-            except BaseException:
-                t.journal.undo()
-                raise
-            finally:
-                t.journal = None
-                t.depth = 0
+        return _Transaction(self._tables)
 
     def snapshot(self) -> dict[str, Any]:
         """A deep, comparable copy of everything stored (counters aside), for tests."""

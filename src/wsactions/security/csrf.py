@@ -8,14 +8,13 @@ token leaked from one form (or from a link) cannot drive another action.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 from collections.abc import Mapping
 
 
 def _mac(key: bytes, *parts: str) -> str:
     message = "\x00".join(parts).encode("utf-8", "surrogatepass")
-    digest = hmac.new(key, message, hashlib.sha256).digest()
+    digest = hmac.digest(key, message, "sha256")
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
