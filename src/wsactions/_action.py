@@ -169,7 +169,16 @@ class Call:
     delivered only once the unit of work has committed).
     """
 
-    __slots__ = ("_account", "ctx", "mails", "now", "optin_token", "params", "spec")
+    __slots__ = (
+        "_account",
+        "ctx",
+        "failure_hooks",
+        "mails",
+        "now",
+        "optin_token",
+        "params",
+        "spec",
+    )
 
     def __init__(self, ctx: ActionContext, spec: ActionSpec, params: dict[str, str]) -> None:
         self.ctx = ctx
@@ -177,6 +186,7 @@ class Call:
         self.params = params
         self.now = ctx.clock.now()
         self.mails: list[tuple[Mail, bool]] = []
+        self.failure_hooks: list[Callable[[], None]] = []
         self._account: Account | bool | None = False
         self.optin_token: str | None = None
 
@@ -226,6 +236,14 @@ class Call:
     def send(self, mail: Mail, *, even_on_failure: bool = False) -> None:
         """Queue *mail*; sent after commit, or also after a failure when *even_on_failure*."""
         self.mails.append((mail, even_on_failure))
+
+    def on_failure(self, hook: Callable[[], None]) -> None:
+        """Run *hook* if the action fails, after its unit of work was rolled back.
+
+        The hook runs in a unit of work of its own; mails it queues are sent.
+        For what a failure must leave behind (a blocked login's unlock link).
+        """
+        self.failure_hooks.append(hook)
 
     def counter_key(self, *parts: str) -> str:
         """A counter key that keeps addresses out of the counter store (keyed hash)."""

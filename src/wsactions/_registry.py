@@ -329,6 +329,11 @@ class ActionRegistry:
                     raise _Abort(outcome)
         except _Abort as abort:
             call.mails[:] = [m for m in call.mails if m[1]]
+            if call.failure_hooks:
+                with call.ctx.transaction():
+                    for hook in call.failure_hooks:
+                        hook()
+                call.mails[:] = [(mail, True) for mail, _ in call.mails]
             return abort.outcome
         return outcome
 

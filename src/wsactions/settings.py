@@ -10,7 +10,9 @@ from urllib.parse import urlsplit
 import argon2
 import attrs
 
+from .addressing import AddressRules
 from .errors import ConfigurationError
+from .mail import DEFAULT_TEMPLATES, MailTemplate
 
 #: Opt-in token purposes and the action a link of that purpose names.
 PURPOSES: tuple[str, ...] = (
@@ -133,6 +135,15 @@ def _freeze_mapping(value: Mapping[str, str]) -> Mapping[str, str]:
     return MappingProxyType(dict(value))
 
 
+def _freeze_templates(value: Mapping[str, MailTemplate]) -> Mapping[str, MailTemplate]:
+    unknown = set(value) - set(DEFAULT_TEMPLATES)
+    if unknown:
+        raise ConfigurationError(
+            f"mail_templates: unknown kinds {sorted(unknown)}; known: {sorted(DEFAULT_TEMPLATES)}"
+        )
+    return MappingProxyType(dict(value))
+
+
 #: argon2 parameters for production: RFC 9106's low-memory profile (argon2id).
 PRODUCTION_HASHING = argon2.profiles.RFC_9106_LOW_MEMORY
 #: argon2 parameters for tests only: the cheapest valid argon2id parameters.
@@ -180,6 +191,14 @@ class Settings:
     )
     customer_data_max_length: int = attrs.field(default=255, validator=_positive)
 
+    # address book
+    address_rules: AddressRules = attrs.Factory(AddressRules)
+    max_addresses: int = attrs.field(default=100, validator=_positive)
+
+    mail_templates: Mapping[str, MailTemplate] = attrs.field(
+        default=MappingProxyType({}), converter=_freeze_templates
+    )
+
     # b2b
     b2b_enabled: bool = True
 
@@ -188,6 +207,10 @@ class Settings:
         """The secret key as bytes, for HMAC."""
         key = self.secret_key
         return key.encode() if isinstance(key, str) else key
+
+    def mail_template(self, kind: str) -> MailTemplate:
+        """The template for mails of *kind*: the host's override, else the default."""
+        return self.mail_templates.get(kind) or DEFAULT_TEMPLATES[kind]
 
     def optin_path(self, purpose: str) -> str:
         """The page an opt-in link of *purpose* opens (default ``/``)."""
