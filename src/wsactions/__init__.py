@@ -7,6 +7,7 @@ templates render. See the README for a tour.
 
 from __future__ import annotations
 
+from . import optin, rights
 from ._action import Access, ActionSpec, Call, Outcome, Param, action, fail, fail_all, ok
 from ._context import Context, RequestInfo, SystemClock
 from ._registry import CONTROL_FIELDS, ActionRegistry, default_registry
@@ -23,7 +24,15 @@ from .errors import (
 )
 from .events import ActionEvent, log_event
 from .mail import ConsoleMailer, Mail, RecordingMailer, SmtpMailer
-from .models import Account, Address, GuestCheckout, PrivilegeGroup, Privileges, SavedCard
+from .models import (
+    Account,
+    Address,
+    GuestCheckout,
+    PrivilegeGroup,
+    Privileges,
+    SavedCard,
+    TokenRecord,
+)
 from .sessions import MappingSession
 from .settings import (
     PRODUCTION_HASHING,
@@ -73,6 +82,7 @@ __all__ = [
     "SystemClock",
     "TemplateView",
     "TokenLifetimes",
+    "TokenRecord",
     "UndeclaredCodeError",
     "UnknownActionError",
     "WsactionsError",
@@ -82,4 +92,6 @@ __all__ = [
     "fail_all",
     "log_event",
     "ok",
+    "optin",
+    "rights",
 ]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._result import ActionError
+from .codes import ENGINE_CODES
 from .mail import Mail
 from .models import Account, TokenRecord
 from .security.tokens import hash_token
@@ -110,6 +111,8 @@ class ActionSpec:
     secret_params: frozenset[str] = attrs.field(init=False, repr=False)
     param_names: frozenset[str] = attrs.field(init=False, repr=False)
     param_prefixes: tuple[str, ...] = attrs.field(init=False, repr=False)
+    secret_prefixes: tuple[str, ...] = attrs.field(init=False, repr=False)
+    all_codes: frozenset[str] = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         # Derived once: the engine consults them on every request.
@@ -117,6 +120,8 @@ class ActionSpec:
         set_(self, "secret_params", frozenset(p.name for p in self.params if p.secret))
         set_(self, "param_names", frozenset(p.name for p in self.params if not p.prefix))
         set_(self, "param_prefixes", tuple(p.name for p in self.params if p.prefix))
+        set_(self, "secret_prefixes", tuple(p.name for p in self.params if p.prefix and p.secret))
+        set_(self, "all_codes", frozenset(self.codes) | ENGINE_CODES)
 
 
 def action(
@@ -254,8 +259,10 @@ class Call:
 def logged_in_account(ctx: ActionContext) -> Account | None:
     """The session's account if it still exists, may log in and has the same stamp.
 
-    A session whose account was deleted, deactivated, or whose security stamp
-    changed (password reset elsewhere) is logged out here.
+    A session whose account was deleted or deactivated, whose security stamp
+    changed (password reset elsewhere), or which is in a subshop the account
+    may no longer use, is logged out here. A session of an account whose
+    rights changed since it last looked gets a new id (S20).
     """
     session = ctx.session
     account_id = session.account_id
@@ -266,9 +273,15 @@ def logged_in_account(ctx: ActionContext) -> Account | None:
         account is None
         or not account.may_log_in
         or not hmac.compare_digest(account.security_stamp, session.security_stamp or "")
+        or (
+            account.allowed_subshops is not None
+            and ctx.request.subshop not in account.allowed_subshops
+        )
     ):
         session.log_out()
         return None
+    if session.rights_stamp != account.rights_stamp:
+        session.renew(account.rights_stamp)
     return account
 
 

@@ -28,6 +28,7 @@ from .settings import PURPOSES, Settings
 #: Form fields the engine reads itself.
 CONTROL_FIELDS = ("wsact", "wscsrf", "wstarget", "wsoptin")
 
+_MAX_KEY_LENGTH = 256
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 _PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9]*\.$")
 
@@ -105,8 +106,11 @@ class ActionRegistry:
         if not isinstance(spec.access, Access):
             rules = ", ".join(a.value for a in Access)
             raise refuse(f"unknown access rule {spec.access!r} (use one of: {rules})")
+        names = [spec.name, *spec.aliases]
+        if len(set(names)) != len(names):
+            raise refuse("an alias repeats a name of the same action")
         for name in (spec.name, *spec.aliases):
-            if not _NAME.match(name):
+            if not _NAME.fullmatch(name):
                 raise refuse(f"name {name!r} is not an identifier")
             if name.lower() in self._by_name:
                 raise refuse(f"name {name!r} is already registered")
@@ -116,7 +120,7 @@ class ActionRegistry:
         if len(set(names)) != len(names):
             raise refuse("a parameter is declared twice")
         for p in spec.params:
-            ok = _PREFIX.match(p.name) if p.prefix else _NAME.match(p.name)
+            ok = _PREFIX.fullmatch(p.name) if p.prefix else _NAME.fullmatch(p.name)
             if not ok or p.name in CONTROL_FIELDS:
                 raise refuse(f"bad parameter name {p.name!r}")
         if len(set(spec.codes)) != len(spec.codes):
@@ -206,6 +210,11 @@ class ActionRegistry:
         if safe_target(target, self._hosts(ctx.settings)) is None:
             raise ConfigurationError(f"unsafe link target {target!r}")
         extra = dict(params or {})
+        for name in extra:
+            if name in CONTROL_FIELDS or not (
+                name in spec.param_names or name.startswith(spec.param_prefixes or ("\x00",))
+            ):
+                raise ConfigurationError(f"{spec.name} declares no parameter {name!r}")
         binding = _binding(ctx)
         signature = link_signature(ctx.settings.secret_bytes, binding, spec.name, target, extra)
         query = urlencode({"wsact": spec.name, **extra, "wstarget": target, "wscsrf": signature})
@@ -238,26 +247,37 @@ class ActionRegistry:
         try:
             fields = _values(form)
         except Exception:  # a mapping that cannot even be read
-            return ActionResult("", False, (ActionError("invalidParameter"),))
+            return self._refused(ctx, ActionError("invalidParameter"))
         acts = fields.get("wsact", [])
         if link and not acts:
             return None
         if len(acts) > 1:
-            return ActionResult("", False, (ActionError("duplicateParameter", "wsact"),))
+            return self._refused(ctx, ActionError("duplicateParameter", "wsact"))
         act = _text(acts[0], 200) if acts else None
         spec = self.get(act) if act else None
         if spec is None:
-            return ActionResult(act or "", False, (ActionError("unknownAction", "wsact"),))
+            return self._refused(ctx, ActionError("unknownAction", "wsact"))
         if link and spec.trigger == "optin-link" and settings.optin_requires_post:
             return None
         parsed = self._parse(spec, fields, settings)
-        if len(fields) > settings.max_form_fields:
+        if sum(len(v) for v in fields.values()) > settings.max_form_fields:
             parsed = attrs.evolve(parsed, errors=(*parsed.errors, ActionError("invalidParameter")))
+        repeated = [
+            e for e in parsed.errors if e.code == "duplicateParameter" and e.field in CONTROL_FIELDS
+        ]
+        if repeated:  # before the CSRF check: a repeated token is refused as such
+            return self._finish(ctx, spec, parsed, Outcome(False, tuple(repeated)), None)
         if not self._authentic(ctx, spec, parsed, link=link):
             return self._finish(ctx, spec, parsed, fail("csrfCheckFailed", "wscsrf"), None)
         if parsed.errors:
             return self._finish(ctx, spec, parsed, Outcome(False, parsed.errors), None)
         return self._run(ctx, spec, parsed)
+
+    def _refused(self, ctx: ActionContext, error: ActionError) -> ActionResult:
+        """A form that names no runnable action (its name is not echoed)."""
+        result = ActionResult("", False, (error,))
+        self._emit(ctx, result, None)
+        return result
 
     def _parse(self, spec: ActionSpec, fields: dict[Any, list[Any]], settings: Settings) -> _Parsed:
         limit = settings.max_value_length
@@ -270,7 +290,12 @@ class ActionRegistry:
                 continue
             if key in CONTROL_FIELDS:
                 into = control
-            elif key in singles or (prefixes and key.startswith(prefixes)):
+            elif key in singles:
+                into = params
+            elif prefixes and key.startswith(prefixes):
+                if _text(key, _MAX_KEY_LENGTH) is None:
+                    errors.append(ActionError("invalidParameter", key[:_MAX_KEY_LENGTH]))
+                    continue
                 into = params
             else:
                 continue  # undeclared fields are ignored, never echoed
@@ -312,6 +337,7 @@ class ActionRegistry:
             outcome = fail("sessionLocked")
         else:
             outcome = self._access(call) or self._handle(call)
+        _check_declared(spec, outcome)
         for mail, even_on_failure in call.mails:
             if outcome.success or even_on_failure:
                 ctx.mailer.send(mail)
@@ -355,7 +381,8 @@ class ActionRegistry:
         account = call.account
         if account is None:
             return fail("notLoggedIn")
-        if rule is Access.ADMIN and not (call.settings.b2b_enabled and account.admin):
+        is_admin = account.admin and account.company_id is not None
+        if rule is Access.ADMIN and not (call.settings.b2b_enabled and is_admin):
             return fail(code)
         return None
 
@@ -368,15 +395,13 @@ class ActionRegistry:
         redirect: str | None,
         account_before: str | None = None,
     ) -> ActionResult:
-        declared = set(spec.codes) | ENGINE_CODES
-        for error in outcome.errors:
-            if error.code not in declared:
-                raise UndeclaredCodeError(
-                    f"action {spec.name!r} produced undeclared code {error.code!r}; "
-                    "add it to the declaration's codes"
-                )
-        secret = spec.secret_params
-        echo = {k: v for k, v in parsed.params.items() if k not in secret}
+        hidden = spec.secret_params
+        prefixes = spec.secret_prefixes
+        echo = {
+            k: v
+            for k, v in parsed.params.items()
+            if k not in hidden and not (prefixes and k.startswith(prefixes))
+        }
         result = ActionResult(
             name=spec.name,
             success=outcome.success,
@@ -385,11 +410,15 @@ class ActionRegistry:
             data=outcome.data,
             redirect=redirect,
         )
+        self._emit(ctx, result, account_before)
+        return result
+
+    def _emit(self, ctx: ActionContext, result: ActionResult, account_before: str | None) -> None:
         sink = self.event_sink
         if sink is not None:
             sink(
                 ActionEvent(
-                    name=spec.name,
+                    name=result.name,
                     success=result.success,
                     codes=result.codes,
                     account_id=ctx.session.account_id or account_before,
@@ -397,7 +426,6 @@ class ActionRegistry:
                     at=ctx.clock.now(),
                 )
             )
-        return result
 
     @staticmethod
     def _hosts(settings: Settings) -> frozenset[str]:
@@ -407,6 +435,16 @@ class ActionRegistry:
             if own:
                 hosts = hosts | {own.lower()}
         return hosts
+
+
+def _check_declared(spec: ActionSpec, outcome: Outcome) -> None:
+    declared = spec.all_codes
+    for error in outcome.errors:
+        if error.code not in declared:
+            raise UndeclaredCodeError(
+                f"action {spec.name!r} produced undeclared code {error.code!r}; "
+                "add it to the declaration's codes"
+            )
 
 
 def _binding(ctx: ActionContext) -> str:

@@ -1,4 +1,4 @@
-"""The template view: ``wsActions``, ``wsSession``, ``wsAccount``, ``wsOptIn``.
+"""The template view: ``wsActions``, ``wsSession``, ``wsAccount``, ``wsOptIn``, ``wsCheckout``.
 
 Plain objects with attribute access, named as in the shop system's template
 API, so any template engine (Jinja2, Django templates) can use them::
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._action import logged_in_account, peek_optin
 from ._result import ActionError, ActionResult
-from .models import Account, Address, SavedCard
+from .models import Account, Address, PrivilegeGroup, SavedCard
 
 if TYPE_CHECKING:
     from ._registry import ActionRegistry
@@ -198,16 +198,54 @@ class AccountView:
         return self._account.display_name if self._account else None
 
     @property
+    def isVerified(self) -> bool:
+        """Whether the account's email address is confirmed."""
+        return bool(self._account and self._account.verified)
+
+    @property
+    def customerData(self) -> Mapping[str, str]:
+        """The customer data fields (AccountSetCustomerData)."""
+        return self._account.customer_data if self._account else {}
+
+    @property
     def isAdmin(self) -> bool:
         """Whether the account administers its company (B2B)."""
         return bool(self._account and self._account.admin)
 
     @cached_property
     def addresses(self) -> Sequence[Address]:
-        """The addresses the account can see."""
-        if self._account is None:
+        """The account's addresses, then the addresses its colleagues share (B2B)."""
+        account = self._account
+        if account is None:
             return ()
-        return tuple(self._ctx.accounts.list_addresses(self._account.id))
+        accounts = self._ctx.accounts
+        own = list(accounts.list_addresses(account.id))
+        if account.company_id is None or not self._ctx.settings.b2b_enabled:
+            return tuple(own)
+        shared = [
+            address
+            for member in accounts.list_members(account.company_id)
+            if member.id != account.id
+            for address in accounts.list_addresses(member.id)
+            if address.visibility == "shared"
+        ]
+        return tuple(own + shared)
+
+    @cached_property
+    def members(self) -> Sequence[MemberView]:
+        """The company's members, for admins (B2B); empty for everyone else."""
+        account = self._account
+        if account is None or not account.admin or account.company_id is None:
+            return ()
+        return tuple(MemberView(m) for m in self._ctx.accounts.list_members(account.company_id))
+
+    @cached_property
+    def privilegeGroups(self) -> Sequence[PrivilegeGroup]:
+        """The company's privilege groups, for admins (B2B); empty for everyone else."""
+        account = self._account
+        if account is None or not account.admin or account.company_id is None:
+            return ()
+        return tuple(self._ctx.accounts.list_groups(account.company_id))
 
     def _role(self, address_id: str | None) -> Address | None:
         if self._account is None or address_id is None:
@@ -237,6 +275,73 @@ class AccountView:
         return tuple(self._ctx.accounts.list_cards(self._account.id))
 
 
+class MemberView:
+    """A company member as the seed's templates read it (``$myMember.displayName`` ...)."""
+
+    __slots__ = ("_member",)
+
+    def __init__(self, member: Account) -> None:
+        self._member = member
+
+    @property
+    def id(self) -> str:
+        """The member id (``memberId`` of the B2B actions)."""
+        return self._member.id
+
+    @property
+    def email(self) -> str:
+        """The member's email address."""
+        return self._member.email
+
+    @property
+    def displayName(self) -> str:
+        """The member's display name."""
+        return self._member.display_name
+
+    @property
+    def active(self) -> bool:
+        """Whether the member may log in (UpdateSubAccount's ``active``)."""
+        return not self._member.deactivated
+
+    @property
+    def admin(self) -> bool:
+        """Whether the member has admin rights."""
+        return self._member.admin
+
+    @property
+    def invitationPending(self) -> bool:
+        """Whether the member has not accepted its invitation yet."""
+        return self._member.invitation_pending
+
+    @property
+    def privilegeGroupId(self) -> str:
+        """The member's privilege group id ("" when none)."""
+        return self._member.privilege_group_id or ""
+
+    @property
+    def defaultAddressVisibility(self) -> str:
+        """``private`` or ``shared``."""
+        return self._member.default_address_visibility
+
+    @property
+    def allowedSubshops(self) -> frozenset[str] | None:
+        """The subshops the member may use (``None``: all)."""
+        return self._member.allowed_subshops
+
+
+class CheckoutView:
+    """``wsCheckout``: the guest checkout the host recorded in the session."""
+
+    def __init__(self, ctx: ActionContext) -> None:
+        self._session = ctx.session
+
+    @property
+    def guestMail(self) -> str:
+        """The guest's email address ("" without a recorded guest checkout)."""
+        checkout = self._session.guest_checkout
+        return checkout.email if checkout else ""
+
+
 class TemplateView:
     """The four template globals for one request; :meth:`globals` gives them as a dict."""
 
@@ -247,12 +352,14 @@ class TemplateView:
         self.wsSession = SessionView(ctx)
         self.wsAccount = AccountView(ctx)
         self.wsOptIn = OptInView(ctx)
+        self.wsCheckout = CheckoutView(ctx)
 
     def globals(self) -> dict[str, Any]:
-        """``{"wsActions": ..., "wsSession": ..., "wsAccount": ..., "wsOptIn": ...}``."""
+        """The template globals: wsActions, wsSession, wsAccount, wsOptIn, wsCheckout."""
         return {
             "wsActions": self.wsActions,
             "wsSession": self.wsSession,
             "wsAccount": self.wsAccount,
             "wsOptIn": self.wsOptIn,
+            "wsCheckout": self.wsCheckout,
         }

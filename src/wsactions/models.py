@@ -27,7 +27,9 @@ class Account:
     keeps unique. *active* is ``False`` until the account is activated
     (host imports, invited employees); *deactivated* is set by a company
     admin. *security_stamp* changes whenever every other session of the
-    account must end (password reset, email change, deactivation).
+    account must end (password reset, email change, deactivation);
+    *rights_stamp* whenever its rights change, which gives its sessions a new
+    id on their next request.
     """
 
     id: str
@@ -39,6 +41,7 @@ class Account:
     verified: bool = False
     deactivated: bool = False
     security_stamp: str = attrs.field(default="", repr=False)
+    rights_stamp: str = attrs.field(default="", repr=False)
     created_at: float = 0.0
     customer_data: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
     main_address_id: str | None = None

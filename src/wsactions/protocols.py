@@ -77,10 +77,17 @@ class Session(Protocol):
         """The account's security stamp at login time."""
 
     @property
+    def rights_stamp(self) -> str | None:
+        """The account's rights stamp this session last saw."""
+
+    def renew(self, rights_stamp: str) -> None:
+        """Keep the login but rotate the session id (the account's rights changed)."""
+
+    @property
     def is_locked(self) -> bool:
         """Whether the host locked the session (after a failed payment)."""
 
-    def log_in(self, account_id: str, security_stamp: str) -> None:
+    def log_in(self, account_id: str, security_stamp: str, rights_stamp: str = "") -> None:
         """Record a login; implementations rotate the session id first."""
 
     def log_out(self) -> None:

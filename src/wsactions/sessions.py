@@ -20,6 +20,7 @@ from .models import GuestCheckout
 
 _ACCOUNT = "_wsa.account"
 _STAMP = "_wsa.stamp"
+_RIGHTS = "_wsa.rights"
 _BINDING = "_wsa.csrf"
 _LOCK = "_wsa.lock"
 _GUEST = "_wsa.guest"
@@ -59,17 +60,30 @@ class MappingSession:
         value = self._data.get(_STAMP)
         return value if isinstance(value, str) else None
 
-    def log_in(self, account_id: str, security_stamp: str) -> None:
+    def log_in(self, account_id: str, security_stamp: str, rights_stamp: str = "") -> None:
         """Record a login after rotating the session id and CSRF binding."""
         self.rotate()
         self._data[_ACCOUNT] = account_id
         self._data[_STAMP] = security_stamp
+        self._data[_RIGHTS] = rights_stamp
         self._data.pop(_GUEST, None)
+
+    @property
+    def rights_stamp(self) -> str | None:
+        """The account's rights stamp this session last saw."""
+        value = self._data.get(_RIGHTS)
+        return value if isinstance(value, str) else None
+
+    def renew(self, rights_stamp: str) -> None:
+        """Keep the login, rotate the session id and CSRF binding (the rights changed)."""
+        self.rotate()
+        self._data[_RIGHTS] = rights_stamp
 
     def log_out(self) -> None:
         """Forget the login and guest checkout; rotate the session id and CSRF binding."""
         self._data.pop(_ACCOUNT, None)
         self._data.pop(_STAMP, None)
+        self._data.pop(_RIGHTS, None)
         self._data.pop(_GUEST, None)
         self.rotate()
 

@@ -23,6 +23,7 @@ PURPOSES: tuple[str, ...] = (
     "delete",
     "unlock",
     "invitation",
+    "address",
 )
 
 
@@ -75,6 +76,7 @@ class TokenLifetimes:
     delete: float = attrs.field(default=3600, validator=_positive)
     unlock: float = attrs.field(default=3600, validator=_positive)
     invitation: float = attrs.field(default=7 * 24 * 3600, validator=_positive)
+    address: float = attrs.field(default=24 * 3600, validator=_positive)
 
     def for_purpose(self, purpose: str) -> float:
         """The lifetime of *purpose*; raises ``KeyError`` for an unknown purpose."""
@@ -211,6 +213,12 @@ class Settings:
     def mail_template(self, kind: str) -> MailTemplate:
         """The template for mails of *kind*: the host's override, else the default."""
         return self.mail_templates.get(kind) or DEFAULT_TEMPLATES[kind]
+
+    def __attrs_post_init__(self) -> None:
+        if self.login_throttle.limit > 100:
+            raise ConfigurationError(
+                "login_throttle.limit must be at most 100 failures (NIST SP 800-63B 5.2.2)"
+            )
 
     def optin_path(self, purpose: str) -> str:
         """The page an opt-in link of *purpose* opens (default ``/``)."""

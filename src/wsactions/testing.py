@@ -16,6 +16,7 @@ production.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -27,6 +28,9 @@ from ._view import TemplateView
 from .backends.memory import MemoryStorage
 from .events import ActionEvent
 from .mail import Mail, RecordingMailer
+from .models import Account
+from .security.emails import parse_email
+from .security.passwords import hasher_for
 from .sessions import MappingSession
 from .settings import TESTING_HASHING, Settings
 
@@ -46,6 +50,9 @@ def testing_settings(**overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)
+
+
+testing_settings.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
 
 
 class FakeClock:
@@ -106,6 +113,48 @@ class Harness:
     def client(self, *, client_address: str = "203.0.113.10", subshop: str | None = None) -> Client:
         """A new browser with an empty session."""
         return Client(self, client_address=client_address, subshop=subshop)
+
+    def create_account(
+        self,
+        email: str,
+        password: str | None = None,
+        *,
+        active: bool = True,
+        verified: bool = True,
+        **fields: Any,
+    ) -> Account:
+        """Store an account directly (as a host import would); the stored record.
+
+        The account owns and administers its own company unless *fields*
+        say otherwise.
+        """
+        address = parse_email(email)
+        if address is None:
+            raise ValueError(f"not a valid email address: {email!r}")
+        account_id = secrets.token_urlsafe(16)
+        values: dict[str, Any] = {
+            "company_id": account_id,
+            "admin": True,
+            "display_name": "",
+        }
+        values.update(fields)
+        password_hash = None
+        if password is not None:
+            password_hash = hasher_for(self.settings.password_hashing).hash(password)
+        account = Account(
+            id=account_id,
+            email=address.address,
+            email_key=address.key,
+            password_hash=password_hash,
+            active=active,
+            verified=verified,
+            security_stamp=secrets.token_urlsafe(16),
+            created_at=self.clock.now(),
+            **values,
+        )
+        if not self.storage.accounts.add_account(account):
+            raise ValueError(f"an account for {email!r} exists already")
+        return account
 
     def state(self) -> dict[str, Any]:
         """Everything stored plus the number of mails sent: compare before and after."""

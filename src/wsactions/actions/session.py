@@ -7,7 +7,7 @@ import re
 from .._action import Call, Outcome, Param, action, fail, fail_all, ok
 from .._result import ActionError
 
-_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
+_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
 
 
 @action(
@@ -39,7 +39,7 @@ def session_update(call: Call) -> Outcome:
     errors = [
         ActionError("invalidSessionVariable", "session." + key)
         for key, value in values.items()
-        if not _KEY.match(key)
+        if not _KEY.fullmatch(key)
         or len(key) > limits.max_key_length
         or len(value) > limits.max_value_length
         or (limits.writable_keys is not None and key not in limits.writable_keys)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # Runs of at least 13 digits, optionally grouped by single spaces or dashes.
-_CANDIDATE = re.compile(r"\d(?:[ -]?\d){12,}")
+_CANDIDATE = re.compile(r"[0-9](?:[ -]?[0-9]){12,}")
 
 
 def luhn_valid(digits: str) -> bool:
@@ -22,8 +23,11 @@ def luhn_valid(digits: str) -> bool:
 
 
 def looks_like_card_number(value: str) -> bool:
-    """Whether *value* contains 13-19 digits (spaces or dashes allowed) passing Luhn."""
-    for match in _CANDIDATE.finditer(value):
+    """Whether *value* contains 13-19 digits (spaces or dashes allowed) passing Luhn.
+
+    Digits of any script count (full-width ``４`` is NFKC-normalised to ``4``).
+    """
+    for match in _CANDIDATE.finditer(unicodedata.normalize("NFKC", value)):
         digits = re.sub(r"[ -]", "", match.group())
         # Any 13..19-digit window of a longer run may be the number.
         for length in range(13, min(19, len(digits)) + 1):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+import json
 from collections.abc import Mapping
 
 
@@ -27,8 +28,8 @@ def link_signature(
     key: bytes, binding: str, action: str, target: str, params: Mapping[str, str]
 ) -> str:
     """The signature of a link action's URL: covers the action, target and parameters."""
-    flat = [f"{k}={v}" for k, v in sorted(params.items())]
-    return _mac(key, "wsactions.link", binding, action.lower(), target, *flat)
+    flat = json.dumps(sorted(params.items()), ensure_ascii=True)
+    return _mac(key, "wsactions.link", binding, action.lower(), target, flat)
 
 
 def tokens_equal(expected: str, given: str) -> bool:

@@ -1,0 +1,54 @@
+"""Opt-in tokens for hosts: issue one and build its link.
+
+The built-in actions mail their own links. A host uses these functions for
+tokens of its own, for example a link in an order confirmation that lets a
+customer correct the delivery address without logging in (purpose
+``address``, accepted by the address actions)::
+
+    token = wsactions.optin.issue(ctx, account.id, "address")
+    url = wsactions.optin.link(ctx.settings, "address", token)
+
+The token is returned once and stored only as a hash; a newer token of the
+same purpose for the same account revokes the older one.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from .errors import ConfigurationError
+from .models import TokenRecord
+from .protocols import ActionContext
+from .security.tokens import new_token
+from .settings import PURPOSES, Settings
+
+
+def issue(ctx: ActionContext, account_id: str, purpose: str, *, email: str | None = None) -> str:
+    """Store a new token of *purpose* for *account_id*, valid for the purpose's lifetime."""
+    if purpose not in PURPOSES:
+        raise ConfigurationError(f"unknown opt-in purpose {purpose!r}; known: {PURPOSES}")
+    token, token_hash = new_token()
+    now = ctx.clock.now()
+    ctx.tokens.add(
+        TokenRecord(
+            token_hash=token_hash,
+            purpose=purpose,
+            account_id=account_id,
+            created_at=now,
+            expires_at=now + ctx.settings.token_lifetimes.for_purpose(purpose),
+            email=email,
+        )
+    )
+    return token
+
+
+def link(settings: Settings, purpose: str, token: str, action: str | None = None) -> str:
+    """``base_url + optin_paths[purpose]`` with ``wsoptin`` (and ``wsact`` when given).
+
+    Built from the settings only, never from a request's Host header.
+    """
+    base = settings.base_url
+    if base is None:
+        raise ConfigurationError("Settings.base_url is needed to build opt-in links")
+    query = {"wsact": action, "wsoptin": token} if action else {"wsoptin": token}
+    return f"{base.rstrip('/')}{settings.optin_path(purpose)}?{urlencode(query)}"

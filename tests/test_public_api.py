@@ -1,0 +1,82 @@
+"""The public API: what `wsactions` and `wsactions.testing` export."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from types import ModuleType
+
+import pytest
+
+import wsactions
+import wsactions.testing
+
+_CONSTANT = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def isort_key(name: str) -> tuple[int, str]:
+    """Ruff's RUF022 order: CONSTANTS, then CamelCase classes, then the rest."""
+    if _CONSTANT.match(name) and len(name) > 1:
+        return (0, name)
+    if name[:1].isupper():
+        return (1, name)
+    return (2, name)
+
+
+@pytest.mark.parametrize("module", [wsactions, wsactions.testing], ids=lambda m: m.__name__)
+class TestAll:
+    """__all__ is sorted, complete and names only what exists."""
+
+    def test_sorted(self, module: ModuleType) -> None:
+        """__all__ is sorted (isort style: constants, classes, functions) without duplicates."""
+        assert module.__all__ == sorted(module.__all__, key=isort_key)
+        assert len(set(module.__all__)) == len(module.__all__)
+
+    def test_every_name_exists(self, module: ModuleType) -> None:
+        """Every name in __all__ is an attribute of the module."""
+        missing = [name for name in module.__all__ if not hasattr(module, name)]
+        assert missing == []
+
+    def test_nothing_public_missing(self, module: ModuleType) -> None:
+        """Every public class or function the module provides is in __all__."""
+        # The package re-exports from its submodules; wsactions.testing exports its own.
+        exported = set(module.__all__)
+        own = "wsactions." if module is wsactions else module.__name__
+        forgotten = [
+            name
+            for name, value in vars(module).items()
+            if not name.startswith("_")
+            and (inspect.isclass(value) or inspect.isfunction(value))
+            and getattr(value, "__module__", "").startswith(own)
+            and name not in exported
+        ]
+        assert forgotten == []
+
+    def test_star_import(self, module: ModuleType) -> None:
+        """`from module import *` gives exactly __all__."""
+        namespace: dict[str, object] = {}
+        exec(f"from {module.__name__} import *", namespace)  # noqa: S102
+        assert set(namespace) - {"__builtins__"} == set(module.__all__)
+
+
+def test_documented_entry_points() -> None:
+    """The names DESIGN.md promises are exported."""
+    for name in ("default_registry", "Settings", "ActionResult", "ActionError", "ActionHandle"):
+        assert name in wsactions.__all__
+    for name in ("Harness", "Client", "FakeClock", "testing_settings"):
+        assert name in wsactions.testing.__all__
+
+
+def test_testing_helpers_not_collected_by_pytest() -> None:
+    """Helpers named like tests (testing_settings) opt out of pytest collection."""
+    # Otherwise `from wsactions.testing import testing_settings` in a test module makes
+    # pytest run it as a test, which fails under filterwarnings=error (returned a value).
+    collectable = [
+        name
+        for name in wsactions.testing.__all__
+        if (name.startswith("test") and inspect.isfunction(getattr(wsactions.testing, name)))
+        or (name.startswith("Test") and inspect.isclass(getattr(wsactions.testing, name)))
+    ]
+    assert collectable
+    for name in collectable:
+        assert getattr(getattr(wsactions.testing, name), "__test__", True) is False, name
