@@ -1,0 +1,83 @@
+"""Login cost against one bare argon2 verify with the same parameters.
+
+Run by hand: ``python bench/bench_login.py [rounds]``. Uses the production
+argon2 profile (RFC 9106 low memory). Login and bare verify are measured
+interleaved, so that machine noise hits both alike; prints medians and their
+ratio (target: at most 1.01), and the unknown-account and wrong-password
+medians (they should match the successful login: no timing oracle).
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+import time
+
+import argon2
+
+from wsactions import PRODUCTION_HASHING, RateLimit
+from wsactions.testing import Harness
+
+PASSWORD = "correct horse battery staple 42"
+
+
+def main(rounds: int = 40) -> None:
+    # A lockout limit the benchmark's wrong passwords cannot reach.
+    throttle = RateLimit(limit=1_000_000, window=60)
+    shop = Harness(password_hashing=PRODUCTION_HASHING, login_throttle=throttle)
+    shop.registry.event_sink = None
+    setup = shop.client()
+    assert setup.submit(
+        "AccountRegister", email="bench@example.com", password=PASSWORD, passwordRepeat=PASSWORD
+    ).success
+    bare = argon2.PasswordHasher.from_parameters(PRODUCTION_HASHING)
+    stored = shop.accounts.find_account("bench@example.com").password_hash
+
+    def login(identifier: str, password: str) -> float:
+        client = shop.client()
+        handle = client.create("Login")
+        form = {"wsact": handle.id, "wscsrf": handle.csrf, "id": identifier, "password": password}
+        ctx = client.context()
+        start = time.perf_counter()
+        result = shop.registry.execute(ctx, form)
+        elapsed = time.perf_counter() - start
+        assert result.success == (identifier == "bench@example.com" and password == PASSWORD)
+        return elapsed
+
+    def verify() -> float:
+        start = time.perf_counter()
+        bare.verify(stored, PASSWORD)
+        return time.perf_counter() - start
+
+    logins: list[float] = []
+    verifies: list[float] = []
+    unknown: list[float] = []
+    wrong: list[float] = []
+    login("bench@example.com", PASSWORD)  # warm up (dummy hash, caches)
+    login("nobody@example.com", PASSWORD)
+    order = random.Random(7)
+    for i in range(rounds):
+        steps = [
+            lambda: verifies.append(verify()),
+            lambda: logins.append(login("bench@example.com", PASSWORD)),
+            lambda i=i: unknown.append(login(f"nobody{i}@example.com", PASSWORD)),
+        ]
+        steps.append(lambda: wrong.append(login("bench@example.com", PASSWORD + "x")))
+        order.shuffle(steps)
+        for step in steps:
+            step()
+    ms = 1000
+    v, l_ = statistics.median(verifies), statistics.median(logins)
+    print(
+        f"rounds: {rounds}  argon2: t={PRODUCTION_HASHING.time_cost} "
+        f"m={PRODUCTION_HASHING.memory_cost} KiB p={PRODUCTION_HASHING.parallelism}"
+    )
+    print(f"bare verify           median {v * ms:8.2f} ms")
+    print(f"Login (success)       median {l_ * ms:8.2f} ms   ratio {l_ / v:.4f}")
+    print(f"Login (unknown id)    median {statistics.median(unknown) * ms:8.2f} ms")
+    print(f"Login (wrong pw)      median {statistics.median(wrong) * ms:8.2f} ms")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 40)

@@ -1,0 +1,154 @@
+"""Steps several action families share: email and password checks, tokens, mails, limits."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+
+from .. import optin
+from .._action import Call
+from .._result import ActionError
+from ..mail import Mail
+from ..models import Account
+from ..rights import MemberRights
+from ..security import passwords
+from ..security.emails import EmailAddress, context_words, parse_email
+
+
+def new_id() -> str:
+    """An opaque, unguessable identifier (128 bits)."""
+    return secrets.token_urlsafe(16)
+
+
+def editable(call: Call, account: Account, field: str) -> bool:
+    """Whether *account*'s privilege group lets it edit *field* (see ``MemberRights.may_edit``)."""
+    return MemberRights(call.ctx.accounts, account).may_edit(field)
+
+
+def check_email(
+    call: Call, field: str, missing: str, errors: list[ActionError]
+) -> EmailAddress | None:
+    """The parsed address in *field*, or ``None`` after appending *missing* / emailCheckFailed."""
+    raw = (call.get(field) or "").strip()
+    if not raw:
+        errors.append(ActionError(missing, field))
+        return None
+    address = parse_email(raw)
+    if address is None:
+        errors.append(ActionError("emailCheckFailed", field))
+    return address
+
+
+def password_context(call: Call, *, email: str | None = None, name: str = "") -> list[str]:
+    """Words a password must not be built from: email parts, display name, shop name."""
+    words = context_words(email) if email else []
+    words += [w for w in (name, *name.split()) if len(w) >= 3]
+    if call.settings.shop_name:
+        shop = call.settings.shop_name
+        words += [w for w in (shop, *shop.split()) if len(w) >= 3]
+    return words
+
+
+def check_new_password(
+    call: Call,
+    field: str,
+    repeat_field: str,
+    errors: list[ActionError],
+    context: Iterable[str],
+) -> str | None:
+    """The new password if present, repeated and within the policy; errors appended otherwise.
+
+    Codes: ``missingPassword``, ``passwordMismatch``, ``passwordCheckFailed``
+    (sub-codes ``minlen``, ``maxlen``, ``weak``).
+    """
+    password = call.get(field) or ""
+    if not password:
+        errors.append(ActionError("missingPassword", field))
+        return None
+    if call.get(repeat_field) != password:
+        errors.append(ActionError("passwordMismatch", repeat_field))
+    failures = passwords.policy_failures(password, call.settings.password_policy, context)
+    if failures:
+        errors.append(ActionError("passwordCheckFailed", field, failures))
+    return None if failures else password
+
+
+def hasher(call: Call) -> passwords.Hasher:
+    """The password hasher for the configured argon2 parameters."""
+    return passwords.hasher_for(call.settings.password_hashing)
+
+
+def mail_allowed(call: Call, email_key: str) -> bool:
+    """Count one mail to *email_key* from this client; ``False`` when a limit is reached.
+
+    Limits (Settings ``mail_per_address``, ``mail_per_client``) count every
+    attempt, also for unknown addresses, so probing costs the same as use.
+    """
+    s = call.settings
+    counters = call.ctx.counters
+    by_address = call.counter_key("mail", email_key)
+    by_client = call.counter_key("mail-client", call.ctx.request.client_address)
+    if counters.count(by_address, call.now, s.mail_per_address.window) >= s.mail_per_address.limit:
+        return False
+    if counters.count(by_client, call.now, s.mail_per_client.window) >= s.mail_per_client.limit:
+        return False
+    counters.hit(by_address, call.now, s.mail_per_address.window)
+    counters.hit(by_client, call.now, s.mail_per_client.window)
+    return True
+
+
+def issue_token(call: Call, account: Account, purpose: str, email: str | None = None) -> str:
+    """Store a new opt-in token of *purpose* for *account* (revoking older ones); the token."""
+    return optin.issue(call.ctx, account.id, purpose, email=email)
+
+
+def optin_link(call: Call, purpose: str, token: str, action: str | None) -> str:
+    """The link a mail carries: always built from ``settings.base_url``, never the request."""
+    return optin.link(call.settings, purpose, token, action)
+
+
+def send_mail(call: Call, kind: str, to: str, link: str | None = None) -> None:
+    """Queue a mail of *kind* from the configured templates."""
+    template = call.settings.mail_template(kind)
+    fields = {"shop": call.settings.shop_name or "our shop", "email": to, "link": link or ""}
+    call.send(
+        Mail(
+            to=to,
+            subject=template.subject.format(**fields),
+            text=template.text.format(**fields),
+            purpose=kind,
+            links=(link,) if link else (),
+        )
+    )
+
+
+def mail_optin(
+    call: Call,
+    account: Account,
+    purpose: str,
+    action: str | None,
+    *,
+    to: str | None = None,
+    email: str | None = None,
+    even_on_failure: bool = False,
+) -> None:
+    """Issue a token of *purpose* and mail its link (to the account's stored address by default).
+
+    With *even_on_failure* both happen only if the action fails, after its
+    rollback (the unlock mail of a login that just became blocked).
+    """
+
+    def issue_and_mail() -> None:
+        token = issue_token(call, account, purpose, email)
+        link = optin_link(call, purpose, token, action)
+        send_mail(call, purpose, to or account.email, link)
+
+    if even_on_failure:
+        call.on_failure(issue_and_mail)
+    else:
+        issue_and_mail()
+
+
+def login_counter(call: Call, email_key: str) -> str:
+    """The failure counter key of a login identifier."""
+    return call.counter_key("login", email_key)

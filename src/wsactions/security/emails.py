@@ -1,0 +1,57 @@
+"""Email addresses: validation and normalisation by email-validator, plus identity keys.
+
+email-validator lower-cases and IDNA-maps the domain and NFC-normalises the
+local part but keeps its case and full-width forms. Identity therefore uses
+its own key, NFKC + casefold of the normalised address, so that
+``Mike@example.com`` and ``ｍike@example.com`` are one account while
+``mıke@example.com`` (dotless ı) stays a different one (CVE-2019-19844).
+Mail always goes to the address stored with the account, never to the
+address a form submitted.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import attrs
+from email_validator import EmailNotValidError, validate_email
+
+#: RFC 5321 limit; longer input is refused before parsing (parsing is linear in length).
+MAX_EMAIL_LENGTH = 254
+
+
+@attrs.frozen
+class EmailAddress:
+    """A valid address: *address* where mail goes, *key* what identity compares."""
+
+    address: str
+    key: str
+
+
+def email_key(address: str) -> str:
+    """The identity key of an already normalised address."""
+    return unicodedata.normalize("NFKC", address).casefold()
+
+
+def parse_email(value: str, *, test_environment: bool = False) -> EmailAddress | None:
+    """The normalised address and its key, or ``None`` when *value* is not a valid address.
+
+    No DNS lookups happen. *test_environment* also accepts special-use
+    domains such as ``.test``.
+    """
+    value = value.strip()
+    if not value or len(value) > MAX_EMAIL_LENGTH:
+        return None
+    try:
+        info = validate_email(value, check_deliverability=False, test_environment=test_environment)
+    except (EmailNotValidError, ValueError, UnicodeError):
+        return None
+    return EmailAddress(info.normalized, email_key(info.normalized))
+
+
+def context_words(address: str) -> list[str]:
+    """Parts of an address a password should not be built from (local part pieces, domain)."""
+    local, _, domain = address.partition("@")
+    words = [local, *local.replace("_", ".").replace("-", ".").replace("+", ".").split(".")]
+    words += [domain, *domain.split(".")[:-1]]
+    return [w for w in words if len(w) >= 3]
