@@ -189,6 +189,10 @@ def _to_lengths(value: Mapping[str, int]) -> Mapping[str, int]:
     return MappingProxyType(dict(value))
 
 
+#: Attributes of :class:`~wsactions.models.Address` a field must not shadow in templates.
+_RESERVED = frozenset({"id", "accountId", "type", "fields", "visibility", "createdAt"})
+
+
 @attrs.frozen
 class AddressRules:
     """Settings for address validation, checked on construction (``ValueError``).
@@ -220,11 +224,14 @@ class AddressRules:
         if unknown:
             raise ValueError(f"countries must be ISO 3166-1 alpha-2 codes, got {unknown}")
         bad = sorted(
-            f for f in self.extra_fields if f in STANDARD_FIELDS or not _FIELD_NAME.fullmatch(f)
+            f
+            for f in self.extra_fields
+            if f in STANDARD_FIELDS or f in _RESERVED or not _FIELD_NAME.fullmatch(f)
         )
         if bad:
             raise ValueError(
-                f"extra_fields must be camelCase names not in STANDARD_FIELDS, got {bad}"
+                "extra_fields must be camelCase names other than the standard fields and "
+                f"the address record's own attributes ({sorted(_RESERVED)}), got {bad}"
             )
         fields = self.fields
         if not self.required_fields <= fields:
