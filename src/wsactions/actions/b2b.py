@@ -1,0 +1,458 @@
+"""B2B company accounts: employees, invitations, admin rights, privilege groups.
+
+Every customer who registers owns a company of one and administers it.
+Admins invite employees (SubAccountCreate), change their rights
+(UpdateSubAccount), remove them (SubAccountDelete) and manage privilege
+groups. Every lookup goes through the acting admin's company: members and
+groups of other companies answer exactly like ids that do not exist.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import attrs
+
+from .._action import Access, Call, Outcome, Param, action, fail, fail_all, ok
+from .._result import ActionError
+from ..models import Account, PrivilegeGroup
+from ._common import check_email, mail_allowed, mail_optin, new_id
+
+VISIBILITIES = ("private", "shared")
+GROUP_TYPES = ("global", "account")
+_BOOLS = {"true": True, "false": False, "1": True, "0": False}
+_GROUP_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_MAX_JSON = 20_000
+_MAX_ITEMS = 200
+_MAX_TEXT = 200
+_MAX_AMOUNT = Decimal("1e12")
+
+
+def _admin(call: Call) -> Account:
+    account = call.account
+    if account is None or account.company_id is None:  # pragma: no cover - access rule
+        raise RuntimeError("the admin access rule let a request without company through")
+    return account
+
+
+def _member(call: Call, admin: Account) -> Account | None:
+    """The member *memberId* of the admin's company, or ``None``."""
+    member = call.ctx.accounts.get_account(call.get("memberId") or "")
+    if member is None or member.company_id != admin.company_id:
+        return None
+    return member
+
+
+# employees ------------------------------------------------------------------------------
+
+
+@action(
+    "SubAccountCreate",
+    family="b2b",
+    access=Access.ADMIN,
+    params=[Param("email", required=True)],
+    codes=["notLoggedIn", "unauthorized", "missingId", "emailCheckFailed", "accountAlreadyExists"],
+)
+def sub_account_create(call: Call) -> Outcome:
+    """Creates an employee of the admin's company and mails the invitation link.
+
+    The employee cannot log in until it has accepted the invitation and set
+    its first password (ResetPassword with the invitation token). Under
+    ``enumeration_protection`` a taken address answers success too, and
+    ``data`` never carries the new member's id.
+    """
+    admin = _admin(call)
+    errors: list[ActionError] = []
+    email = check_email(call, "email", "missingId", errors)
+    if email is None:
+        return fail_all(errors)
+    if not mail_allowed(call, email.key):
+        return fail("tooManyRequests")
+    member = Account(
+        id=new_id(),
+        email=email.address,
+        email_key=email.key,
+        security_stamp=new_id(),
+        created_at=call.now,
+        company_id=admin.company_id,
+        invitation_pending=True,
+    )
+    hide = call.settings.enumeration_protection
+    if not call.ctx.accounts.add_account(member):
+        return ok() if hide else fail("accountAlreadyExists", "email")
+    mail_optin(call, member, "invitation", "AcceptInvitation")
+    return ok() if hide else ok({"memberId": member.id})
+
+
+@action(
+    "AcceptInvitation",
+    family="b2b",
+    access=Access.OPTIN,
+    trigger="optin-link",
+    optin_purposes=["invitation"],
+    codes=["unauthorized", "invalidAccountId", "actionNotAllowed"],
+)
+def accept_invitation(call: Call) -> Outcome:
+    """Accepts the invitation of the request's token.
+
+    ``unauthorized`` without a valid invitation token (also once it was used
+    to set the first password); ``invalidAccountId`` when its account no
+    longer exists; ``actionNotAllowed`` when the invitation was already
+    accepted or another account is logged in. The token stays valid for
+    setting the first password with ResetPassword, which uses it up.
+    """
+    record = call.optin_record()
+    if record is None:  # pragma: no cover - the access rule checked it
+        return fail("unauthorized")
+    account = call.ctx.accounts.get_account(record.account_id)
+    if account is None:
+        return fail("invalidAccountId")
+    logged_in = call.ctx.session.account_id
+    if not account.invitation_pending or logged_in not in (None, account.id):
+        return fail("actionNotAllowed")
+    call.ctx.accounts.update_account(attrs.evolve(account, invitation_pending=False, verified=True))
+    return ok()
+
+
+@action(
+    "SubAccountDelete",
+    family="b2b",
+    access=Access.ADMIN,
+    params=[Param("memberId", required=True)],
+    codes=[
+        "notLoggedIn",
+        "unauthorized",
+        "missingMemberId",
+        "invalidMemberId",
+        "deletionNotAllowed",
+    ],
+)
+def sub_account_delete(call: Call) -> Outcome:
+    """Deletes an employee of the admin's company (not yourself, not an admin)."""
+    admin = _admin(call)
+    if not (call.get("memberId") or "").strip():
+        return fail("missingMemberId", "memberId")
+    member = _member(call, admin)
+    if member is None:
+        return fail("invalidMemberId", "memberId")
+    if member.id == admin.id or member.admin:
+        return fail("deletionNotAllowed", "memberId")
+    call.ctx.accounts.delete_account(member.id)
+    call.ctx.tokens.revoke(member.id)
+    return ok()
+
+
+def _flag(call: Call, name: str, errors: list[ActionError]) -> bool | None:
+    raw = call.get(name)
+    if raw is None:
+        return None
+    value = _BOOLS.get(raw.strip().lower())
+    if value is None:
+        errors.append(ActionError("invalidValue", name))
+    return value
+
+
+def _subshops(raw: str, errors: list[ActionError]) -> frozenset[str] | None:
+    if raw.strip() in ("", "null"):
+        return None  # every subshop
+    try:
+        data = json.loads(raw) if len(raw) <= _MAX_JSON else None
+    except ValueError:
+        data = None
+    if (
+        not isinstance(data, dict)
+        or len(data) > _MAX_ITEMS
+        or not all(0 < len(k) <= _MAX_TEXT for k in data)
+    ):
+        errors.append(ActionError("invalidValue", "allowedSubshops"))
+        return None
+    return frozenset(k for k, v in data.items() if v is not False)
+
+
+@action(
+    "UpdateSubAccount",
+    family="b2b",
+    access=Access.ADMIN,
+    params=[
+        Param("memberId", required=True),
+        Param("displayName"),
+        Param("active"),
+        Param("admin"),
+        Param("privilegeGroupId"),
+        Param("defaultAddressVisibility"),
+        Param("allowedSubshops"),
+    ],
+    codes=[
+        "notLoggedIn",
+        "unauthorized",
+        "missingMemberId",
+        "invalidMemberId",
+        "selfDeactivationNotAllowed",
+        "selfAdminRemovalNotallowed",
+        "invalidValue",
+    ],
+)
+def update_sub_account(call: Call) -> Outcome:
+    """Changes an employee's settings; parameters left out stay as they are.
+
+    ``active`` and ``admin`` take ``true``/``false``; ``privilegeGroupId``
+    a group of the same company (empty: none); ``defaultAddressVisibility``
+    ``private``/``shared``; ``allowedSubshops`` a JSON object whose keys are
+    subshop ids (``{}``: none; empty or ``null``: all). Changes take effect on the member's next
+    request: deactivation ends its sessions; a change of its rights gives
+    them a new session id (and CSRF binding) on their next request.
+    """
+    admin = _admin(call)
+    if not (call.get("memberId") or "").strip():
+        return fail("missingMemberId", "memberId")
+    member = _member(call, admin)
+    if member is None:
+        return fail("invalidMemberId", "memberId")
+    errors: list[ActionError] = []
+    changes: dict[str, Any] = {}
+    name = call.get("displayName")
+    if name is not None:
+        name = name.strip()
+        if len(name) > call.settings.display_name_max_length or not name.isprintable():
+            errors.append(ActionError("invalidParameter", "displayName"))
+        changes["display_name"] = name
+    active = _flag(call, "active", errors)
+    if active is not None:
+        changes["deactivated"] = not active
+    is_admin = _flag(call, "admin", errors)
+    if is_admin is not None:
+        changes["admin"] = is_admin
+    group_id = call.get("privilegeGroupId")
+    if group_id is not None:
+        group_id = group_id.strip()
+        if group_id and call.ctx.accounts.get_group(admin.company_id or "", group_id) is None:
+            errors.append(ActionError("invalidValue", "privilegeGroupId"))
+        changes["privilege_group_id"] = group_id or None
+    visibility = call.get("defaultAddressVisibility")
+    if visibility is not None:
+        if visibility not in VISIBILITIES:
+            errors.append(ActionError("invalidValue", "defaultAddressVisibility"))
+        changes["default_address_visibility"] = visibility
+    subshops = call.get("allowedSubshops")
+    if subshops is not None:
+        changes["allowed_subshops"] = _subshops(subshops, errors)
+    if errors:
+        return fail_all(errors)
+    if member.id == admin.id and active is False:
+        return fail("selfDeactivationNotAllowed", "active")
+    if member.id == admin.id and is_admin is False:
+        return fail("selfAdminRemovalNotallowed", "admin")
+    if changes.get("deactivated") and not member.deactivated:
+        changes["security_stamp"] = new_id()  # ends the member's sessions
+    rights = ("admin", "privilege_group_id", "allowed_subshops")
+    if any(k in changes and changes[k] != getattr(member, k) for k in rights):
+        changes["rights_stamp"] = new_id()  # its sessions get a new id on their next request
+    call.ctx.accounts.update_account(attrs.evolve(member, **changes))
+    return ok()
+
+
+# privilege groups --------------------------------------------------------------------------
+
+
+def _amount(value: Any) -> Decimal | None:
+    """A non-negative decimal amount; raises ValueError otherwise (``None`` stays ``None``)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Decimal):
+        raise ValueError("amount")
+    if not value.is_finite() or value < 0 or value > _MAX_AMOUNT:
+        raise ValueError("amount")
+    return value
+
+
+def _nullable(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """JSON ``null`` resets a privilege to "not restricted"."""
+    return lambda value: None if value is None else convert(value)
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or len(value) > _MAX_ITEMS:
+        raise ValueError("list")
+    if not all(isinstance(v, str) and 0 < len(v) <= _MAX_TEXT for v in value):
+        raise ValueError("list")
+    return tuple(value)
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(name)
+
+
+_PRIVILEGE_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "allowedPaymentMethods": (
+        "allowed_payment_methods",
+        _nullable(lambda v: frozenset(_texts(v))),
+    ),
+    "paymentLimitPerOrder": ("payment_limit_per_order", _amount),
+    "paymentLimit": ("payment_limit", _amount),
+    "blockedTemplates": ("blocked_templates", lambda v: () if v is None else _texts(v)),
+    "blockedUrls": ("blocked_urls", lambda v: () if v is None else _texts(v)),
+    "editableFields": ("editable_fields", _nullable(lambda v: frozenset(_texts(v)))),
+    "groupName": ("group_name", lambda v: _texts([v])[0]),
+}
+
+
+def parse_privileges(raw: str) -> dict[str, Any] | None:
+    """The ``privileges`` JSON as Privileges field changes, or ``None`` when invalid.
+
+    Amounts are read as decimals (never floats) and must be non-negative;
+    lists hold non-empty strings; ``null`` lifts a restriction; unknown keys
+    are invalid.
+    """
+    if len(raw) > _MAX_JSON:
+        return None
+    try:
+        data = json.loads(raw, parse_float=Decimal, parse_int=Decimal, parse_constant=_no_constants)
+    except (ValueError, InvalidOperation, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    changes: dict[str, Any] = {}
+    for key, value in data.items():
+        known = _PRIVILEGE_FIELDS.get(key)
+        if known is None:
+            return None
+        attribute, convert = known
+        try:
+            changes[attribute] = convert(value)
+        except (ValueError, TypeError, IndexError):
+            return None
+    return changes
+
+
+@action(
+    "CreatePrivilegeGroup",
+    family="b2b",
+    access=Access.ADMIN,
+    params=[Param("name", required=True)],
+    codes=["notLoggedIn", "unauthorized", "missingName"],
+)
+def create_privilege_group(call: Call) -> Outcome:
+    """Creates an (unrestricted) privilege group in the admin's company; ``data["id"]``."""
+    admin = _admin(call)
+    name = (call.get("name") or "").strip()
+    if not name:
+        return fail("missingName", "name")
+    if len(name) > _MAX_TEXT or not name.isprintable():
+        return fail("invalidParameter", "name")
+    group = PrivilegeGroup(
+        id=new_id(), company_id=admin.company_id or "", name=name, budget_since=call.now
+    )
+    call.ctx.accounts.add_group(group)
+    return ok({"id": group.id})
+
+
+@action(
+    "UpdatePrivileges",
+    family="b2b",
+    access=Access.ADMIN,
+    params=[
+        Param("privilegeId", required=True),
+        Param("createMissing"),
+        Param("type"),
+        Param("privileges"),
+    ],
+    codes=[
+        "notLoggedIn",
+        "unauthorized",
+        "missingPrivilegeId",
+        "invalidPrivilegeId",
+        "invalidType",
+        "invalidPrivileges",
+    ],
+)
+def update_privileges(call: Call) -> Outcome:
+    """Updates a group's privileges (the keys given replace those fields).
+
+    ``createMissing=yes`` creates a group of that id in the admin's company.
+    ``type=global`` makes the group the company's default for members without
+    a group of their own (a company has one: an earlier global group becomes
+    ``account``); ``account`` (the default) applies it to its members.
+    Setting ``paymentLimit`` starts a new budget period.
+    """
+    admin = _admin(call)
+    company = admin.company_id or ""
+    group_id = (call.get("privilegeId") or "").strip()
+    if not group_id:
+        return fail("missingPrivilegeId", "privilegeId")
+    errors: list[ActionError] = []
+    kind = call.get("type")
+    if kind is not None and kind not in GROUP_TYPES:
+        errors.append(ActionError("invalidType", "type"))
+    raw = call.get("privileges")
+    changes = parse_privileges(raw) if raw is not None else {}
+    if changes is None:
+        errors.append(ActionError("invalidPrivileges", "privileges"))
+    if errors or changes is None:
+        return fail_all(errors)
+    accounts = call.ctx.accounts
+    group = accounts.get_group(company, group_id)
+    if group is None:
+        if call.get("createMissing") != "yes" or not _GROUP_ID.fullmatch(group_id):
+            return fail("invalidPrivilegeId", "privilegeId")
+        group = PrivilegeGroup(
+            id=group_id, company_id=company, name=group_id, budget_since=call.now
+        )
+        accounts.add_group(group)
+    updated = attrs.evolve(
+        group,
+        type=kind or group.type,
+        privileges=attrs.evolve(group.privileges, **changes),
+    )
+    if "payment_limit" in changes:
+        updated = attrs.evolve(updated, budget_since=call.now, spent=Decimal(0))
+    if changes.get("group_name"):
+        updated = attrs.evolve(updated, name=changes["group_name"])
+    accounts.update_group(updated)
+    for member in accounts.list_members(company):  # their rights changed: new session ids
+        if member.privilege_group_id == updated.id or (
+            member.privilege_group_id is None and "global" in (kind, group.type)
+        ):
+            accounts.update_account(attrs.evolve(member, rights_stamp=new_id()))
+    if kind == "global":  # one default group per company: the latest made global
+        for other in accounts.list_groups(company):
+            if other.id != updated.id and other.type == "global":
+                accounts.update_group(attrs.evolve(other, type="account"))
+    return ok({"id": updated.id})
+
+
+@action(
+    "DeletePrivilegeGroup",
+    family="b2b",
+    access=Access.ADMIN,
+    params=[Param("id", required=True)],
+    codes=["notLoggedIn", "unauthorized", "missingId", "invalidId", "groupHasMembers"],
+)
+def delete_privilege_group(call: Call) -> Outcome:
+    """Deletes a group of the admin's company that no member is assigned to."""
+    admin = _admin(call)
+    company = admin.company_id or ""
+    group_id = (call.get("id") or "").strip()
+    if not group_id:
+        return fail("missingId", "id")
+    accounts = call.ctx.accounts
+    if accounts.get_group(company, group_id) is None:
+        return fail("invalidId", "id")
+    if any(m.privilege_group_id == group_id for m in accounts.list_members(company)):
+        return fail("groupHasMembers", "id")
+    accounts.delete_group(company, group_id)
+    return ok()
+
+
+ACTIONS = (
+    sub_account_create,
+    sub_account_delete,
+    update_sub_account,
+    accept_invitation,
+    update_privileges,
+    create_privilege_group,
+    delete_privilege_group,
+)
