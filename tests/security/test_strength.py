@@ -8,6 +8,7 @@ import logging
 import random
 import re
 import string
+import sys
 import threading
 from decimal import Decimal
 
@@ -281,12 +282,17 @@ def test_thread_safe_with_different_user_inputs() -> None:
 
     threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
     threads.append(threading.Thread(target=meddler))
-    for thread in threads:
-        thread.start()
-    for thread in threads[:-1]:
-        thread.join()
-    stop.set()
-    threads[-1].join()
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible (plain zxcvbn fails)
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads[:-1]:
+            thread.join()
+    finally:
+        stop.set()
+        threads[-1].join()
+        sys.setswitchinterval(interval)
     assert not errors
 
 
