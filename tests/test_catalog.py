@@ -111,3 +111,14 @@ def test_cli_json_matches_catalog(capsys: pytest.CaptureFixture[str]) -> None:
         assert [(p["name"], p["required"], p["secret"], p["prefix"]) for p in item["params"]] == (
             _params(entry)
         )
+
+
+def test_every_catalog_action_is_registered() -> None:
+    """default_registry() and the catalog list the same actions, with the same aliases."""
+    registry = default_registry()
+    assert [spec.name for spec in registry.actions] == list(ENTRIES)
+    for name, entry in ENTRIES.items():
+        for alias in entry["aliases"]:
+            spec = registry.get(alias)
+            assert spec is not None
+            assert spec.name == name

@@ -26,48 +26,6 @@ if TYPE_CHECKING:
 _NO_RESULT = ActionResult(name="", success=False)
 
 
-class HandleView:
-    """An action handle for a template: form values plus the state of this request's run."""
-
-    __slots__ = ("_result", "csrf", "id", "name")
-
-    def __init__(self, name: str, id: str, csrf: str, result: ActionResult) -> None:
-        self.name = name
-        self.id = id
-        self.csrf = csrf
-        self._result = result
-
-    @property
-    def success(self) -> bool:
-        """Whether this action ran in this request and succeeded."""
-        return self._result.success
-
-    @property
-    def error(self) -> bool:
-        """Whether this action ran in this request and failed."""
-        return self._result.name != "" and self._result.error
-
-    @property
-    def errors(self) -> tuple[ActionError, ...]:
-        """The errors of this request's run."""
-        return self._result.errors
-
-    @property
-    def codes(self) -> frozenset[str]:
-        """The error codes of this request's run."""
-        return self._result.codes
-
-    @property
-    def params(self) -> Mapping[str, str]:
-        """The echoed non-secret parameters, to refill the form."""
-        return self._result.params
-
-    @property
-    def data(self) -> Mapping[str, Any]:
-        """The return values of this request's run."""
-        return self._result.data
-
-
 class CurrentView:
     """``wsActions.current``: the action executed in this request (empty name when none)."""
 
@@ -83,12 +41,12 @@ class CurrentView:
 
     @property
     def success(self) -> bool:
-        """Whether it succeeded."""
+        """Whether it ran in this request and succeeded."""
         return self._result.success
 
     @property
     def error(self) -> bool:
-        """Whether it failed."""
+        """Whether it ran in this request and failed."""
         return self._result.name != "" and self._result.error
 
     @property
@@ -100,6 +58,28 @@ class CurrentView:
     def codes(self) -> frozenset[str]:
         """Its error codes."""
         return self._result.codes
+
+
+class HandleView(CurrentView):
+    """An action handle for a template: form values plus the state of this request's run."""
+
+    __slots__ = ("csrf", "id", "name")
+
+    def __init__(self, name: str, id: str, csrf: str, result: ActionResult) -> None:
+        super().__init__(result)
+        self.name = name  # type: ignore[misc]
+        self.id = id
+        self.csrf = csrf
+
+    @property
+    def params(self) -> Mapping[str, str]:
+        """The echoed non-secret parameters, to refill the form."""
+        return self._result.params
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        """The return values of this request's run."""
+        return self._result.data
 
 
 class ActionsView:

@@ -370,7 +370,8 @@ def check_password_strength(call: Call) -> Outcome:
         name=account.display_name if account else "",
     )
     value = strength.score(password, context)
-    accepted = not policy_failures(password, call.settings.password_policy, context)
+    policy = call.settings.password_policy
+    accepted = not policy_failures(password, policy, context, score=value)
     return ok({"value": value, "max": strength.MAX_SCORE, "accepted": accepted})
 
 

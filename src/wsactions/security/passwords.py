@@ -74,19 +74,26 @@ def hasher_for(parameters: argon2.Parameters) -> Hasher:
 
 
 def policy_failures(
-    password: str, policy: PasswordPolicy, context: Iterable[str] = ()
+    password: str,
+    policy: PasswordPolicy,
+    context: Iterable[str] = (),
+    *,
+    score: int | None = None,
 ) -> tuple[str, ...]:
     """The sub-codes of ``passwordCheckFailed`` *password* earns: ``minlen``, ``maxlen``, ``weak``.
 
     Length counts code points of the normalised password. The strength rule
     (zxcvbn, with *context* words such as email parts, display name and shop
-    name) applies only to passwords of acceptable length.
+    name) applies only to passwords of acceptable length; pass *score* when
+    it is known already.
     """
     length = len(normalize(password))
     if length < policy.min_length:
         return ("minlen",)
     if length > policy.max_length:
         return ("maxlen",)
-    if policy.min_score and strength.score(password, list(context)) < policy.min_score:
-        return ("weak",)
-    return ()
+    if not policy.min_score:
+        return ()
+    if score is None:
+        score = strength.score(password, list(context))
+    return ("weak",) if score < policy.min_score else ()
