@@ -40,15 +40,23 @@ class _Abort(Exception):
         self.outcome = outcome
 
 
-def _values(form: Any) -> dict[Any, list[Any]]:
-    """Every field of a form as a list of values, whatever mapping type it came in."""
+def _values(form: Any) -> tuple[dict[Any, list[Any]], int]:
+    """Every field of a form as a list of values (whatever mapping type it came in)
+    and the number of values."""
     getlist = getattr(form, "getlist", None)
     if callable(getlist):  # werkzeug MultiDict, Django QueryDict
-        return {key: list(getlist(key)) for key in form}
-    fields: dict[Any, list[Any]] = {}
+        fields = {key: list(getlist(key)) for key in form}
+        return fields, sum(map(len, fields.values()))
+    fields = {}
+    count = 0
     for key, value in form.items():
-        fields[key] = list(value) if isinstance(value, list | tuple) else [value]
-    return fields
+        if isinstance(value, list | tuple):
+            fields[key] = list(value)
+            count += len(value)
+        else:
+            fields[key] = [value]
+            count += 1
+    return fields, count
 
 
 def _text(value: Any, limit: int) -> str | None:
@@ -245,7 +253,7 @@ class ActionRegistry:
     ) -> ActionResult | None:
         settings = ctx.settings
         try:
-            fields = _values(form)
+            fields, count = _values(form)
         except Exception:  # a mapping that cannot even be read
             return self._refused(ctx, ActionError("invalidParameter"))
         acts = fields.get("wsact", [])
@@ -260,13 +268,16 @@ class ActionRegistry:
         if link and spec.trigger == "optin-link" and settings.optin_requires_post:
             return None
         parsed = self._parse(spec, fields, settings)
-        if sum(len(v) for v in fields.values()) > settings.max_form_fields:
+        if count > settings.max_form_fields:
             parsed = attrs.evolve(parsed, errors=(*parsed.errors, ActionError("invalidParameter")))
-        repeated = [
-            e for e in parsed.errors if e.code == "duplicateParameter" and e.field in CONTROL_FIELDS
-        ]
-        if repeated:  # before the CSRF check: a repeated token is refused as such
-            return self._finish(ctx, spec, parsed, Outcome(False, tuple(repeated)), None)
+        if parsed.errors:
+            repeated = tuple(
+                e
+                for e in parsed.errors
+                if e.code == "duplicateParameter" and e.field in CONTROL_FIELDS
+            )
+            if repeated:  # before the CSRF check: a repeated token is refused as such
+                return self._finish(ctx, spec, parsed, Outcome(False, repeated), None)
         if not self._authentic(ctx, spec, parsed, link=link):
             return self._finish(ctx, spec, parsed, fail("csrfCheckFailed", "wscsrf"), None)
         if parsed.errors:

@@ -48,9 +48,10 @@ def session_update(call: Call) -> Outcome:
         return fail_all(errors)
     updates = {key: value or None for key, value in values.items()}
     session = call.ctx.session
-    kept = {k for k in session.variables() if updates.get(k, "") is not None}
-    if len(kept | {k for k, v in updates.items() if v is not None}) > limits.max_keys:
-        return fail("invalidSessionVariable", "session.")
+    if any(v is not None and session.get(k) is None for k, v in updates.items()):
+        kept = {k for k in session.variables() if updates.get(k, "") is not None}
+        if len(kept | {k for k, v in updates.items() if v is not None}) > limits.max_keys:
+            return fail("invalidSessionVariable", "session.")
     session.set_variables(updates)
     return ok()
 

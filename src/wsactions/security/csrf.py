@@ -8,6 +8,7 @@ token leaked from one form (or from a link) cannot drive another action.
 from __future__ import annotations
 
 import base64
+import functools
 import hmac
 import json
 from collections.abc import Mapping
@@ -19,8 +20,12 @@ def _mac(key: bytes, *parts: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
+@functools.lru_cache(maxsize=4096)
 def form_token(key: bytes, binding: str, action: str) -> str:
-    """The ``wscsrf`` value for *action*'s form in the session with *binding*."""
+    """The ``wscsrf`` value for *action*'s form in the session with *binding*.
+
+    Cached: a page renders several handles and every post checks one.
+    """
     return _mac(key, "wsactions.csrf", binding, action.lower())
 
 
