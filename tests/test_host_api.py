@@ -189,7 +189,7 @@ class TestTemplateExtras:
 
 
 class TestSettings:
-    def test_login_throttle_capped_at_nist_limit(self) -> None:
+    def test_l17_login_throttle_capped_at_nist_limit(self) -> None:
         """A lockout limit above 100 failures is refused (NIST SP 800-63B)."""
         with pytest.raises(ConfigurationError, match="at most 100"):
             testing_settings(login_throttle=RateLimit(limit=101, window=60))
