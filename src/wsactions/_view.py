@@ -323,7 +323,7 @@ class CheckoutView:
 
 
 class TemplateView:
-    """The four template globals for one request; :meth:`globals` gives them as a dict."""
+    """The template globals for one request; :meth:`globals` gives them as a dict."""
 
     def __init__(
         self, registry: ActionRegistry, ctx: ActionContext, result: ActionResult | None = None

@@ -94,3 +94,39 @@ def test_password_token_also_accepts_a_pending_invitation() -> None:
     emp.leave()
     assert emp.submit("Login", id="emp@example.com", password=PW + "!").success
     assert emp.view().wsAccount.id != boss_account.id
+
+
+def test_s20_deleting_the_company_default_group_renews_sessions() -> None:
+    """Deleting the global group changes the rights of members without a group: new session id."""
+    shop = Harness()
+    boss_account = shop.create_account("boss@example.com", PW)
+    boss = _log_in(shop, "boss@example.com")
+    assert boss.submit(
+        "UpdatePrivileges", privilegeId="g", createMissing="yes", type="global"
+    ).success
+    shop.create_account("emp@example.com", PW, admin=False, company_id=boss_account.company_id)
+    emp = _log_in(shop, "emp@example.com")
+    binding = emp.session.csrf_binding(create=False)
+    assert boss.submit("DeletePrivilegeGroup", id="g").success
+    assert emp.view().wsAccount.isLoggedIn
+    assert emp.session.csrf_binding(create=False) != binding
+
+
+def test_s20_unchanged_group_renews_nothing() -> None:
+    """UpdatePrivileges that changes nothing leaves the members' sessions as they are."""
+    shop = Harness()
+    boss_account = shop.create_account("boss@example.com", PW)
+    boss = _log_in(shop, "boss@example.com")
+    assert boss.submit("UpdatePrivileges", privilegeId="g", createMissing="yes").success
+    shop.create_account(
+        "emp@example.com",
+        PW,
+        admin=False,
+        company_id=boss_account.company_id,
+        privilege_group_id="g",
+    )
+    emp = _log_in(shop, "emp@example.com")
+    binding = emp.session.csrf_binding(create=False)
+    assert boss.submit("UpdatePrivileges", privilegeId="g").success
+    assert emp.view().wsAccount.isLoggedIn
+    assert emp.session.csrf_binding(create=False) == binding

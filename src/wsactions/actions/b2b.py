@@ -328,6 +328,16 @@ def parse_privileges(raw: str) -> dict[str, Any] | None:
     return changes
 
 
+def _renew_members(call: Call, company: str, group_id: str, company_default: bool) -> None:
+    """The members whose rights a group change touched get new session ids (next request)."""
+    accounts = call.ctx.accounts
+    for member in accounts.list_members(company):
+        if member.privilege_group_id == group_id or (
+            company_default and member.privilege_group_id is None
+        ):
+            accounts.update_account(attrs.evolve(member, rights_stamp=new_id()))
+
+
 @action(
     "CreatePrivilegeGroup",
     family="b2b",
@@ -412,11 +422,8 @@ def update_privileges(call: Call) -> Outcome:
     if changes.get("group_name"):
         updated = attrs.evolve(updated, name=changes["group_name"])
     accounts.update_group(updated)
-    for member in accounts.list_members(company):  # their rights changed: new session ids
-        if member.privilege_group_id == updated.id or (
-            member.privilege_group_id is None and "global" in (kind, group.type)
-        ):
-            accounts.update_account(attrs.evolve(member, rights_stamp=new_id()))
+    if updated != group:
+        _renew_members(call, company, updated.id, "global" in (kind, group.type))
     if kind == "global":  # one default group per company: the latest made global
         for other in accounts.list_groups(company):
             if other.id != updated.id and other.type == "global":
@@ -439,11 +446,14 @@ def delete_privilege_group(call: Call) -> Outcome:
     if not group_id:
         return fail("missingId", "id")
     accounts = call.ctx.accounts
-    if accounts.get_group(company, group_id) is None:
+    group = accounts.get_group(company, group_id)
+    if group is None:
         return fail("invalidId", "id")
     if any(m.privilege_group_id == group_id for m in accounts.list_members(company)):
         return fail("groupHasMembers", "id")
     accounts.delete_group(company, group_id)
+    if group.type == "global":
+        _renew_members(call, company, group_id, True)
     return ok()
 
 
