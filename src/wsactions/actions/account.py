@@ -10,6 +10,7 @@ from ..models import Account
 from ..rights import MemberRights
 from ..security import strength
 from ..security.emails import parse_email
+from ..security.passwords import policy_failures
 from ._common import (
     check_email,
     check_new_password,
@@ -360,8 +361,6 @@ def check_password_strength(call: Call) -> Outcome:
     Uses the same policy as every path that sets a password; ``accepted``
     tells whether the password would pass it. Bounded in time for any input.
     """
-    from ..security.passwords import policy_failures
-
     password = call.get("password") or ""
     account = call.account
     context = password_context(
