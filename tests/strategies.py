@@ -252,3 +252,34 @@ def log_in_member(shop: Harness, client: Client) -> Account:
     shop.accounts.add_account(MEMBER)
     client.session.log_in(MEMBER.id, MEMBER.security_stamp)
     return MEMBER
+
+
+# valid addresses (fields without the ``address.`` prefix), shared by the address tests
+DE = {
+    "firstName": "Erika",
+    "lastName": "Mustermann",
+    "street": "Heidestraße",
+    "houseNumber": "17",
+    "zip": "51147",
+    "city": "Köln",
+    "country": "DE",
+}
+GB = {
+    "firstName": "John",
+    "lastName": "Smith",
+    "street": "Baker Street",
+    "houseNumber": "221b",
+    "zip": "NW1 6XE",
+    "city": "London",
+    "country": "GB",
+}
+US = {
+    "firstName": "Ann",
+    "lastName": "O'Neil",
+    "street": "Market St",
+    "houseNumber": "1355",
+    "zip": "94103",
+    "city": "San Francisco",
+    "state": "CA",
+    "country": "US",
+}

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import attrs
 import pytest
 
+from strategies import DE, GB, US
 from wsactions import Account, ActionError, ActionResult, Address, PrivilegeGroup, Privileges
 from wsactions.addressing import AddressRules
 from wsactions.models import TokenRecord
@@ -19,34 +20,6 @@ from wsactions.testing import Client, Harness
 
 PW = "correct horse battery staple 42"
 
-DE = {
-    "firstName": "Erika",
-    "lastName": "Mustermann",
-    "street": "Heidestraße",
-    "houseNumber": "17",
-    "zip": "51147",
-    "city": "Köln",
-    "country": "DE",
-}
-GB = {
-    "firstName": "John",
-    "lastName": "Smith",
-    "street": "Baker Street",
-    "houseNumber": "221b",
-    "zip": "NW1 6XE",
-    "city": "London",
-    "country": "GB",
-}
-US = {
-    "firstName": "Ann",
-    "lastName": "O'Neil",
-    "street": "Market St",
-    "houseNumber": "1355",
-    "zip": "94103",
-    "city": "San Francisco",
-    "state": "CA",
-    "country": "US",
-}
 ROLES = ("main_address_id", "default_bill_address_id", "default_delivery_address_id")
 
 

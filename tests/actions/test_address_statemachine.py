@@ -25,6 +25,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from strategies import DE, GB, US
 from wsactions import Account
 from wsactions.actions.payment import save_card
 from wsactions.testing import Client, Harness
@@ -42,34 +43,6 @@ REMOVERS = {
     "RemoveDefaultDeliveryAddress": "default_delivery_address_id",
 }
 
-DE = {
-    "firstName": "Erika",
-    "lastName": "Mustermann",
-    "street": "Heidestraße",
-    "houseNumber": "17",
-    "zip": "51147",
-    "city": "Köln",
-    "country": "DE",
-}
-GB = {
-    "firstName": "John",
-    "lastName": "Smith",
-    "street": "Baker Street",
-    "houseNumber": "221b",
-    "zip": "NW1 6XE",
-    "city": "London",
-    "country": "GB",
-}
-US = {
-    "firstName": "Ann",
-    "lastName": "O'Neil",
-    "street": "Market St",
-    "houseNumber": "1355",
-    "zip": "94103",
-    "city": "San Francisco",
-    "state": "CA",
-    "country": "US",
-}
 # (fields, valid): values are already normalised, so a valid address is stored as given.
 CREATES = [
     (DE, True),
