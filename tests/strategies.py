@@ -250,7 +250,7 @@ MEMBER = Account(
 def log_in_member(shop: Harness, client: Client) -> Account:
     """Store :data:`MEMBER` (a company admin) in *shop* and log *client* in as it."""
     shop.accounts.add_account(MEMBER)
-    client.session.log_in(MEMBER.id, MEMBER.security_stamp)
+    shop.log_in(client, MEMBER)
     return MEMBER
 
 

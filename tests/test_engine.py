@@ -46,8 +46,8 @@ ADDRESS = Address(id="adr-1", account_id="acc-1", type="private", fields={"city"
 
 
 def _write_then_fail(call: Call) -> Outcome:
-    call.ctx.accounts.add_account(ACCOUNT)
-    call.ctx.accounts.add_address(ADDRESS)
+    call.accounts.add_account(ACCOUNT)
+    call.accounts.add_address(ADDRESS)
     return fail("boom")
 
 
@@ -59,8 +59,8 @@ class Explosion(RuntimeError):
 
 
 def _write_then_raise(call: Call) -> Outcome:
-    call.ctx.accounts.add_account(ACCOUNT)
-    call.ctx.accounts.add_address(ADDRESS)
+    call.accounts.add_account(ACCOUNT)
+    call.accounts.add_address(ADDRESS)
     raise Explosion("handler bug")
 
 
@@ -68,7 +68,7 @@ WRITE_THEN_RAISE = action("WriteThenRaise", family="custom")(_write_then_raise)
 
 
 def _write(call: Call) -> Outcome:
-    call.ctx.accounts.add_account(ACCOUNT)
+    call.accounts.add_account(ACCOUNT)
     return ok()
 
 
@@ -626,10 +626,9 @@ class TestEvents:
 
     def test_event_names_account(self, shop: Harness, alice: Client) -> None:
         """The event of a logged-in session carries its account id."""
-        shop.accounts.add_account(
-            Account(id="acc-9", email="z@example.com", email_key="z", security_stamp="s")
-        )
-        alice.session.log_in("acc-9", "s")
+        account = Account(id="acc-9", email="z@example.com", email_key="z", security_stamp="s")
+        shop.accounts.add_account(account)
+        shop.log_in(alice, account)
         alice.post(update_form(alice))
         assert shop.events[-1].account_id == "acc-9"
 

@@ -342,7 +342,7 @@ NOTE = action(
 
 
 def _undeclared(call: Call) -> Outcome:
-    call.ctx.accounts.add_account(Account(id="acc-u", email="u@example.com", email_key="u"))
+    call.accounts.add_account(Account(id="acc-u", email="u@example.com", email_key="u"))
     return fail("notDeclaredAnywhere")
 
 

@@ -120,7 +120,7 @@ class TestOrders:
     def test_check_order_budget(self, shop: Harness, company: str) -> None:
         """The budget counts what was spent since the limit was set."""
         emp = restricted(shop, company, payment_limit=Decimal("100"))
-        assert shop.accounts.charge_group(company, "grp", Decimal("60"), Decimal("100"))
+        assert shop.accounts.charge_group(company, "grp", Decimal("60"))
         r = of(shop, emp)
         assert r.check_order(Decimal("40")) is None
         assert r.check_order(Decimal("40.01")) == rights.BUDGET_LIMIT == "paymentLimit"
@@ -340,12 +340,7 @@ class TestEditableFieldsEnforced:
         assert_fails(result, ActionError("fieldNotEditable", "displayName"))
         assert shop.state() == before
         shop.accounts.update_group(
-            PrivilegeGroup(
-                id="grp",
-                company_id=company,
-                name="grp",
-                privileges=Privileges(editable_fields={"displayName"}),
-            )
+            company, "grp", {"privileges": Privileges(editable_fields={"displayName"})}
         )
         assert browser.submit("accountDisplayNameUpdate", displayName="New Name").success
         assert shop.accounts.get_account(emp.id).display_name == "New Name"

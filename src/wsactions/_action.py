@@ -17,7 +17,7 @@ from .models import Account, TokenRecord
 from .security.tokens import hash_token
 
 if TYPE_CHECKING:
-    from .protocols import ActionContext
+    from .protocols import AccountStore, ActionContext, CounterStore, LoginStore, TokenStore
     from .settings import Settings
 
 
@@ -84,6 +84,9 @@ def fail_all(errors: Iterable[ActionError]) -> Outcome:
 
 
 Handler = Callable[["Call"], Outcome]
+#: Runs before the unit of work (validation, hashing, throttles): a failed :class:`Outcome`
+#: ends the action; anything else is kept as ``call.prepared`` for the handler.
+Preparer = Callable[["Call"], Any]
 
 
 @attrs.frozen
@@ -102,6 +105,8 @@ class ActionSpec:
     denied_code: str | None = None
     blocked_when_locked: bool = False
     summary: str = ""
+    prepare: Preparer | None = attrs.field(default=None, repr=False)
+    uses_storage: bool = True
 
     @property
     def refusal_code(self) -> str | None:
@@ -137,8 +142,18 @@ def action(
     denied_code: str | None = None,
     blocked_when_locked: bool = False,
     summary: str = "",
+    prepare: Preparer | None = None,
+    uses_storage: bool = True,
 ) -> Callable[[Handler], ActionSpec]:
     """Declare a handler as an action; the result is what ``ActionRegistry.register`` takes.
+
+    The handler runs inside one unit of work, after the access rule, and
+    should only read, decide and write. Anything slow (validation of long
+    input, password hashing and verification, strength scoring) and every
+    throttle belong in *prepare*, which runs before the unit of work opens
+    (after an access check of its own); what it returns is
+    ``call.prepared``. Actions that touch no store (*uses_storage* false)
+    run without a unit of work.
 
     An *access* string that names no rule is kept as given so that
     registration can refuse it with a clear message.
@@ -161,6 +176,8 @@ def action(
             denied_code=denied_code,
             blocked_when_locked=blocked_when_locked,
             summary=summary or (handler.__doc__ or "").strip().split("\n")[0],
+            prepare=prepare,
+            uses_storage=uses_storage,
         )
 
     return wrap
@@ -170,18 +187,22 @@ class Call:
     """One execution of one action: parsed parameters plus access to the context.
 
     Handlers read parameters with :meth:`get` / :meth:`prefixed`, the acting
-    account with :attr:`account`, and queue mails with :meth:`send` (they are
-    delivered only once the unit of work has committed).
+    account with :attr:`account` (a locking read inside the unit of work),
+    and queue mails with :meth:`send` (they are delivered only once the unit
+    of work has committed).
     """
 
     __slots__ = (
         "_account",
+        "commit_hooks",
         "ctx",
         "failure_hooks",
+        "in_unit",
         "mails",
         "now",
         "optin_token",
         "params",
+        "prepared",
         "spec",
     )
 
@@ -192,13 +213,36 @@ class Call:
         self.now = ctx.clock.now()
         self.mails: list[tuple[Mail, bool]] = []
         self.failure_hooks: list[Callable[[], None]] = []
+        self.commit_hooks: list[Callable[[], None]] = []
         self._account: Account | bool | None = False
         self.optin_token: str | None = None
+        self.prepared: Any = None
+        self.in_unit = False
 
     @property
     def settings(self) -> Settings:
         """The application's settings."""
         return self.ctx.settings
+
+    @property
+    def accounts(self) -> AccountStore:
+        """The storage's account store."""
+        return self.ctx.storage.accounts
+
+    @property
+    def tokens(self) -> TokenStore:
+        """The storage's opt-in token store."""
+        return self.ctx.storage.tokens
+
+    @property
+    def counters(self) -> CounterStore:
+        """The storage's throttling counters (never written inside the unit of work)."""
+        return self.ctx.storage.counters
+
+    @property
+    def logins(self) -> LoginStore:
+        """The storage's login records."""
+        return self.ctx.storage.logins
 
     def get(self, name: str) -> str | None:
         """The value of parameter *name*, or ``None`` when absent."""
@@ -211,13 +255,17 @@ class Call:
 
     @property
     def account(self) -> Account | None:
-        """The logged-in account (checked against its security stamp), or ``None``."""
+        """The logged-in account (checked against its login record), or ``None``.
+
+        Inside the unit of work it is read for update, so a handler may
+        decide on its fields.
+        """
         if self._account is False:
-            self._account = logged_in_account(self.ctx)
+            self._account = logged_in_account(self.ctx, for_update=self.in_unit)
         return self._account  # type: ignore[return-value]
 
     def forget_account(self) -> None:
-        """Drop the cached account after the handler changed the login."""
+        """Drop the cached account (the login changed, or the unit of work begins)."""
         self._account = False
 
     def optin_record(self, purposes: Iterable[str] | None = None) -> TokenRecord | None:
@@ -233,7 +281,7 @@ class Call:
         record = self.optin_record(purposes)
         if record is None:
             return None
-        consumed = self.ctx.tokens.consume(record.token_hash)
+        consumed = self.tokens.consume(record.token_hash)
         if consumed is None or not consumed.valid_at(self.now):
             return None
         return consumed
@@ -250,25 +298,51 @@ class Call:
         """
         self.failure_hooks.append(hook)
 
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        """Run *hook* once the unit of work has committed (never if the action fails).
+
+        For effects outside the unit of work, such as clearing a throttle
+        counter: they must not happen for an action that is rolled back, and
+        must not be a second writer while the unit of work is open.
+        """
+        self.commit_hooks.append(hook)
+
     def counter_key(self, *parts: str) -> str:
         """A counter key that keeps addresses out of the counter store (keyed hash)."""
         message = "\x00".join(parts).encode("utf-8", "surrogatepass")
         return hmac.new(self.settings.secret_bytes, message, hashlib.sha256).hexdigest()
 
 
-def logged_in_account(ctx: ActionContext) -> Account | None:
-    """The session's account if it still exists, may log in and has the same stamp.
+#: A login is marked as seen at most this often (seconds): one write per minute, not per request.
+TOUCH_INTERVAL = 60.0
 
-    A session whose account was deleted or deactivated, whose security stamp
-    changed (password reset elsewhere), or which is in a subshop the account
-    may no longer use, is logged out here. A session of an account whose
-    rights changed since it last looked gets a new id (S20).
+
+def login_id(secret: str) -> str:
+    """The id of the login record whose session holds *secret* (its SHA-256)."""
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def logged_in_account(ctx: ActionContext, *, for_update: bool = False) -> Account | None:
+    """The session's account if its login record exists and the account may still log in.
+
+    A session whose login record was ended (Logout elsewhere, a password
+    change, deactivation), whose account was deleted or deactivated, whose
+    security stamp changed, or which is in a subshop the account may no
+    longer use, is logged out here. A session of an account whose rights
+    changed since it last looked gets a new id (S20).
     """
     session = ctx.session
     account_id = session.account_id
     if account_id is None:
         return None
-    account = ctx.accounts.get_account(account_id)
+    storage = ctx.storage
+    secret = session.login_secret
+    login = storage.logins.get_login(login_id(secret)) if secret else None
+    account = (
+        storage.accounts.get_account(account_id, for_update=for_update)
+        if login is not None and login.account_id == account_id
+        else None
+    )
     if (
         account is None
         or not account.may_log_in
@@ -280,9 +354,22 @@ def logged_in_account(ctx: ActionContext) -> Account | None:
     ):
         session.log_out()
         return None
+    if login is not None:
+        now = ctx.clock.now()
+        if now - login.last_seen >= TOUCH_INTERVAL:
+            storage.logins.touch_login(login.id, now)
     if session.rights_stamp != account.rights_stamp:
         session.renew(account.rights_stamp)
     return account
+
+
+def current_account(ctx: ActionContext) -> Account | None:
+    """The account logged in to *ctx*'s session, or ``None``: what a host view asks.
+
+    Checks the server-side login record, so a session logged out elsewhere
+    (or whose password was changed) answers ``None``.
+    """
+    return logged_in_account(ctx)
 
 
 def peek_optin(ctx: ActionContext, token: str | None, now: float) -> TokenRecord | None:
@@ -292,7 +379,7 @@ def peek_optin(ctx: ActionContext, token: str | None, now: float) -> TokenRecord
     token_hash = hash_token(token)
     if token_hash is None:
         return None
-    record = ctx.tokens.get(token_hash)
+    record = ctx.storage.tokens.get(token_hash)
     if record is None or not record.valid_at(now):
         return None
     return record

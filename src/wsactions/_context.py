@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import time
-from contextlib import AbstractContextManager
 
 import attrs
 
-from .protocols import AccountStore, Clock, CounterStore, Mailer, Session, Storage, TokenStore
+from .models import RequestInfo
+from .protocols import Clock, Mailer, Session, Storage
 from .settings import Settings
 
-
-@attrs.frozen
-class RequestInfo:
-    """What the engine needs to know about the request.
-
-    *client_address* must come from the host's trusted-proxy configuration
-    (never straight from a client-controlled header such as
-    ``X-Forwarded-For``). *optin_token* is the request's ``wsoptin`` value
-    (from the query string of the page, or the form). *subshop* names the
-    subshop the request is for, when the host runs several.
-    """
-
-    client_address: str = ""
-    optin_token: str | None = attrs.field(default=None, repr=False)
-    subshop: str | None = None
+__all__ = ["Context", "RequestInfo", "SystemClock"]
 
 
 class SystemClock:
@@ -45,22 +31,3 @@ class Context:
     mailer: Mailer
     clock: Clock = attrs.Factory(SystemClock)
     request: RequestInfo = attrs.Factory(RequestInfo)
-
-    @property
-    def accounts(self) -> AccountStore:
-        """The storage's account store."""
-        return self.storage.accounts
-
-    @property
-    def tokens(self) -> TokenStore:
-        """The storage's token store."""
-        return self.storage.tokens
-
-    @property
-    def counters(self) -> CounterStore:
-        """The storage's counters."""
-        return self.storage.counters
-
-    def transaction(self) -> AbstractContextManager[None]:
-        """The storage's unit of work."""
-        return self.storage.transaction()

@@ -347,7 +347,7 @@ class ActionRegistry:
         if spec.blocked_when_locked and ctx.session.is_locked:
             outcome = fail("sessionLocked")
         else:
-            outcome = self._access(call) or self._handle(call)
+            outcome = self._perform(call)
         _check_declared(spec, outcome)
         for mail, even_on_failure in call.mails:
             if outcome.success or even_on_failure:
@@ -358,21 +358,55 @@ class ActionRegistry:
             redirect = safe_target(target, self._hosts(ctx.settings))
         return self._finish(ctx, spec, parsed, outcome, redirect, account_before)
 
-    def _handle(self, call: Call) -> Outcome:
+    def _perform(self, call: Call) -> Outcome:
+        """Prepare outside the unit of work, then check access and handle inside it.
+
+        The access rule is checked again inside the unit of work, where the
+        acting account is read for update: what the handler decides on
+        cannot change before it commits.
+        """
+        spec = call.spec
         try:
-            with call.ctx.transaction():
-                outcome = call.spec.handler(call)
+            if spec.prepare is not None:
+                refusal = self._access(call)
+                if refusal is not None:
+                    return refusal
+                prepared = spec.prepare(call)
+                if isinstance(prepared, Outcome):
+                    if prepared.success:
+                        return prepared
+                    raise _Abort(prepared)
+                call.prepared = prepared
+                call.forget_account()
+            if not spec.uses_storage:
+                outcome = self._access(call) or spec.handler(call)
                 if not outcome.success:
                     raise _Abort(outcome)
+                return outcome
+            with call.ctx.storage.transaction():
+                call.in_unit = True
+                try:
+                    outcome = self._access(call) or spec.handler(call)
+                    if not outcome.success:
+                        raise _Abort(outcome)
+                finally:
+                    call.in_unit = False
         except _Abort as abort:
-            call.mails[:] = [m for m in call.mails if m[1]]
-            if call.failure_hooks:
-                with call.ctx.transaction():
-                    for hook in call.failure_hooks:
-                        hook()
-                call.mails[:] = [(mail, True) for mail, _ in call.mails]
+            self._failed(call)
             return abort.outcome
+        for hook in call.commit_hooks:
+            hook()
         return outcome
+
+    @staticmethod
+    def _failed(call: Call) -> None:
+        """Drop the failed action's mails except those meant for failure; run failure hooks."""
+        call.mails[:] = [m for m in call.mails if m[1]]
+        if call.failure_hooks:
+            with call.ctx.storage.transaction():
+                for hook in call.failure_hooks:
+                    hook()
+            call.mails[:] = [(mail, True) for mail, _ in call.mails]
 
     @staticmethod
     def _access(call: Call) -> Outcome | None:

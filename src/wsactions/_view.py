@@ -198,7 +198,7 @@ class AccountView:
         account = self._account
         if account is None:
             return ()
-        accounts = self._ctx.accounts
+        accounts = self._ctx.storage.accounts
         own = list(accounts.list_addresses(account.id))
         if account.company_id is None or not self._ctx.settings.b2b_enabled:
             return tuple(own)
@@ -217,7 +217,8 @@ class AccountView:
         account = self._account
         if account is None or not account.admin or account.company_id is None:
             return ()
-        return tuple(MemberView(m) for m in self._ctx.accounts.list_members(account.company_id))
+        members = self._ctx.storage.accounts.list_members(account.company_id)
+        return tuple(MemberView(m) for m in members)
 
     @cached_property
     def privilegeGroups(self) -> Sequence[PrivilegeGroup]:
@@ -225,12 +226,12 @@ class AccountView:
         account = self._account
         if account is None or not account.admin or account.company_id is None:
             return ()
-        return tuple(self._ctx.accounts.list_groups(account.company_id))
+        return tuple(self._ctx.storage.accounts.list_groups(account.company_id))
 
     def _role(self, address_id: str | None) -> Address | None:
         if self._account is None or address_id is None:
             return None
-        return self._ctx.accounts.get_address(self._account.id, address_id)
+        return self._ctx.storage.accounts.get_address(self._account.id, address_id)
 
     @property
     def mainAddress(self) -> Address | None:
@@ -252,7 +253,7 @@ class AccountView:
         """The saved (pseudonymised) cards."""
         if self._account is None:
             return ()
-        return tuple(self._ctx.accounts.list_cards(self._account.id))
+        return tuple(self._ctx.storage.accounts.list_cards(self._account.id))
 
 
 class MemberView:

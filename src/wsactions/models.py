@@ -1,7 +1,9 @@
-"""The records stores keep: frozen values, replaced whole on change."""
+"""The value types the engine and the stores exchange (a leaf module: it imports no wsactions
+module, so protocols, engine and backends can all depend on it)."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from decimal import Decimal
 from types import MappingProxyType
@@ -148,3 +150,39 @@ class GuestCheckout:
     email: str
     addresses: tuple[Mapping[str, str], ...] = ()
     display_name: str = ""
+
+
+@attrs.frozen
+class LoginRecord:
+    """One login as the server keeps it (S21, S39): the session holds only the secret whose
+    SHA-256 is *id*, so a copied cookie is logged out as soon as the record is gone."""
+
+    id: str
+    account_id: str
+    created_at: float
+    last_seen: float
+    client_address: str = ""
+
+
+class GroupDeletion(enum.Enum):
+    """What :meth:`~wsactions.protocols.CompanyDirectory.delete_group` did."""
+
+    DELETED = "deleted"
+    MISSING = "missing"
+    IN_USE = "inUse"
+
+
+@attrs.frozen
+class RequestInfo:
+    """What the engine needs to know about the request.
+
+    *client_address* must come from the host's trusted-proxy configuration
+    (never straight from a client-controlled header such as
+    ``X-Forwarded-For``). *optin_token* is the request's ``wsoptin`` value
+    (from the query string of the page, or the form). *subshop* names the
+    subshop the request is for, when the host runs several.
+    """
+
+    client_address: str = ""
+    optin_token: str | None = attrs.field(default=None, repr=False)
+    subshop: str | None = None

@@ -29,7 +29,7 @@ def issue(ctx: ActionContext, account_id: str, purpose: str, *, email: str | Non
         raise ConfigurationError(f"unknown opt-in purpose {purpose!r}; known: {PURPOSES}")
     token, token_hash = new_token()
     now = ctx.clock.now()
-    ctx.tokens.add(
+    ctx.storage.tokens.add(
         TokenRecord(
             token_hash=token_hash,
             purpose=purpose,

@@ -1,20 +1,34 @@
 """The capabilities a host plugs in, as small protocols.
 
-An action sees the world only through an :class:`ActionContext`, which
-bundles them. wsactions ships implementations of each: in-memory stores
+An action sees the world only through an :class:`ActionContext`: settings,
+session, a :class:`Storage`, a mailer, a clock and the request. wsactions
+ships implementations of each: in-memory storage
 (:mod:`wsactions.backends.memory`), a mapping-backed session
 (:class:`wsactions.MappingSession`), mailers (:mod:`wsactions.mail`) and
-the system clock.
+the system clock. ``docs/storage.md`` explains every guarantee below;
+:mod:`wsactions.testing.contract` tests them against any backend.
 
-Guarantees every store implementation keeps (the contract tests check them):
+Guarantees every storage keeps:
 
-* ``AccountStore.add_account`` creates an account only if no account has the
-  same ``email_key``: atomically, also under concurrent requests.
-* ``TokenStore.consume`` hands a token record out at most once.
-* ``CounterStore.hit`` counts atomically.
-* Everything written between entering and leaving ``transaction()`` is kept
-  together or, when the block raises, not at all. ``CounterStore`` writes are
-  deliberately outside that unit of work: a failed login must still count.
+* **Units of work.** Everything written between entering and leaving
+  :meth:`Storage.transaction` is kept together or, when the block raises,
+  not at all, and no other unit of work sees half of it. Reads with
+  ``for_update=True`` inside a unit of work lock what they read until it
+  ends: a concurrent unit of work that reads the same record for update,
+  or writes it, waits. Calls outside a unit of work are atomic one by one.
+* **Writes name their fields.** ``update_*`` methods set only the fields
+  they are given; they answer ``False`` (never raise) when the record is
+  gone.
+* **Uniqueness.** One account per ``email_key`` (:meth:`AccountRecords.add_account`,
+  :meth:`AccountRecords.change_email`); one ``global`` group per company.
+* **Atomic single steps.** ``TokenStore.consume`` hands a record out at most
+  once; ``CounterStore.hit`` records and counts in one step;
+  ``CompanyDirectory.charge_group`` checks the stored limits and charges in
+  one step; ``delete_group`` refuses a group a member is assigned to.
+* **Creation order** is the order of insertion (a sequence, never a clock).
+* **Counters are not transactional.** The engine never writes them inside a
+  unit of work (a failed login must still count), so a backend may keep
+  them anywhere, even in another database.
 """
 
 from __future__ import annotations
@@ -22,17 +36,19 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from ._context import RequestInfo
     from .events import ActionEvent
     from .mail import Mail
     from .models import (
         Account,
         Address,
+        GroupDeletion,
         GuestCheckout,
+        LoginRecord,
         PrivilegeGroup,
+        RequestInfo,
         SavedCard,
         TokenRecord,
     )
@@ -70,7 +86,12 @@ class Session(Protocol):
 
     @property
     def account_id(self) -> str | None:
-        """The logged-in account's id, or ``None``."""
+        """The account id recorded at login, or ``None`` (not proof of a valid login:
+        :func:`wsactions.current_account` checks it against the stores)."""
+
+    @property
+    def login_secret(self) -> str | None:
+        """The secret of the server-side login record (its SHA-256 is the record's id)."""
 
     @property
     def security_stamp(self) -> str | None:
@@ -87,7 +108,9 @@ class Session(Protocol):
     def is_locked(self) -> bool:
         """Whether the host locked the session (after a failed payment)."""
 
-    def log_in(self, account_id: str, security_stamp: str, rights_stamp: str = "") -> None:
+    def log_in(
+        self, account_id: str, security_stamp: str, rights_stamp: str = "", login_secret: str = ""
+    ) -> None:
         """Record a login; implementations rotate the session id first."""
 
     def log_out(self) -> None:
@@ -126,22 +149,42 @@ class AccountRecords(Protocol):
     """**Protocol**: accounts, unique by ``email_key``."""
 
     def add_account(self, account: Account) -> bool:
-        """Create *account* unless its ``email_key`` is taken; ``False`` when taken (atomic)."""
+        """Create *account* unless its ``email_key`` (or id) is taken; ``False`` when taken."""
 
-    def get_account(self, account_id: str) -> Account | None:
-        """The account with *account_id*."""
+    def get_account(self, account_id: str, *, for_update: bool = False) -> Account | None:
+        """The account with *account_id* (locked until the unit of work ends if *for_update*)."""
 
-    def find_account(self, email_key: str) -> Account | None:
+    def find_account(self, email_key: str, *, for_update: bool = False) -> Account | None:
         """The account whose identity key is *email_key*."""
 
-    def update_account(self, account: Account) -> bool:
-        """Replace the stored account with the same id; ``False`` if its new email_key is taken."""
+    def update_account(self, account_id: str, changes: Mapping[str, Any]) -> bool:
+        """Set the named fields; ``False`` when the account is gone.
 
-    def delete_account(self, account_id: str) -> None:
-        """Remove the account with its addresses and saved cards."""
+        ``id``, ``email`` and ``email_key`` cannot be changed here (``ValueError``):
+        use :meth:`change_email`.
+        """
 
-    def list_members(self, company_id: str) -> Sequence[Account]:
+    def change_email(
+        self, account_id: str, email: str, email_key: str, changes: Mapping[str, Any]
+    ) -> bool:
+        """Move the account to a new address (and set *changes*) unless another account holds
+        *email_key*; ``False`` when taken or when the account is gone (atomic)."""
+
+    def delete_account(self, account_id: str) -> bool:
+        """Remove the account with its addresses, saved cards, opt-in tokens and logins."""
+
+    def delete_company(self, company_id: str) -> Sequence[str]:
+        """Remove every member of the company (as :meth:`delete_account`) and its groups;
+        the ids of the removed accounts."""
+
+    def list_members(self, company_id: str, *, for_update: bool = False) -> Sequence[Account]:
         """Every account of the company, in creation order."""
+
+    def renew_rights(
+        self, company_id: str, rights_stamp: str, *, group_id: str | None, ungrouped: bool
+    ) -> int:
+        """Set *rights_stamp* on the company's members assigned to *group_id* (and, when
+        *ungrouped*, on those without a group) in one step; how many."""
 
 
 class AddressBook(Protocol):
@@ -150,17 +193,23 @@ class AddressBook(Protocol):
     def add_address(self, address: Address) -> None:
         """Store a new address."""
 
-    def get_address(self, account_id: str, address_id: str) -> Address | None:
+    def get_address(
+        self, account_id: str, address_id: str, *, for_update: bool = False
+    ) -> Address | None:
         """The address *address_id* if it belongs to *account_id*."""
 
     def list_addresses(self, account_id: str) -> Sequence[Address]:
         """The account's addresses in creation order."""
 
-    def update_address(self, address: Address) -> None:
-        """Replace an existing address (same id and account)."""
+    def count_addresses(self, account_id: str) -> int:
+        """How many addresses the account has."""
+
+    def update_address(self, account_id: str, address_id: str, changes: Mapping[str, Any]) -> bool:
+        """Set the named fields of the account's address; ``False`` when it is gone."""
 
     def delete_address(self, account_id: str, address_id: str) -> bool:
-        """Remove the address if it belongs to *account_id*; whether it did."""
+        """Remove the address if it belongs to *account_id*, clearing every role of the
+        account that points to it (main, default billing, default delivery); whether it did."""
 
 
 class CardVault(Protocol):
@@ -170,7 +219,7 @@ class CardVault(Protocol):
         """Store *card*; raises :class:`~wsactions.errors.CardDataRefusedError` for card data."""
 
     def list_cards(self, account_id: str) -> Sequence[SavedCard]:
-        """The account's saved cards."""
+        """The account's saved cards, in creation order."""
 
     def delete_card(self, account_id: str, card_id: str) -> bool:
         """Remove the card if it belongs to *account_id*; whether it did."""
@@ -179,25 +228,41 @@ class CardVault(Protocol):
 class CompanyDirectory(Protocol):
     """**Protocol**: B2B privilege groups, always looked up through their company."""
 
-    def add_group(self, group: PrivilegeGroup) -> None:
-        """Store a new group."""
+    def add_group(self, group: PrivilegeGroup) -> bool:
+        """Store a new group; ``False`` when the company has a group of that id."""
 
-    def get_group(self, company_id: str, group_id: str) -> PrivilegeGroup | None:
+    def get_group(
+        self, company_id: str, group_id: str, *, for_update: bool = False
+    ) -> PrivilegeGroup | None:
         """The group *group_id* if it belongs to *company_id*."""
 
     def list_groups(self, company_id: str) -> Sequence[PrivilegeGroup]:
         """The company's groups in creation order."""
 
-    def update_group(self, group: PrivilegeGroup) -> None:
-        """Replace an existing group."""
+    def update_group(self, company_id: str, group_id: str, changes: Mapping[str, Any]) -> bool:
+        """Set ``name``, ``type`` or ``privileges`` of a group; ``False`` when it is gone.
 
-    def delete_group(self, company_id: str, group_id: str) -> bool:
-        """Remove the group if it belongs to *company_id*; whether it did."""
+        ``spent`` and ``budget_since`` cannot be set (``ValueError``): only
+        :meth:`restart_budget`, :meth:`charge_group` and :meth:`refund_group`
+        change them. ``type="global"`` makes the company's former global
+        group an ``account`` group in the same step (one default per company).
+        """
 
-    def charge_group(
-        self, company_id: str, group_id: str, amount: Decimal, limit: Decimal | None
+    def restart_budget(self, company_id: str, group_id: str, since: float) -> bool:
+        """Start a new budget period at *since*: nothing spent yet; ``False`` when gone."""
+
+    def delete_group(self, company_id: str, group_id: str) -> GroupDeletion:
+        """Remove the group unless a member is assigned to it (checked in the same step)."""
+
+    def charge_group(self, company_id: str, group_id: str, amount: Decimal) -> bool:
+        """Add *amount* to the group's spending unless the group's stored
+        ``payment_limit_per_order`` or ``payment_limit`` refuses it (one atomic step)."""
+
+    def refund_group(
+        self, company_id: str, group_id: str, amount: Decimal, charged_at: float
     ) -> bool:
-        """Add *amount* to the group's spending unless that would exceed *limit* (atomic)."""
+        """Give *amount* back to the budget if it was charged in the current period
+        (``charged_at >= budget_since``); never below zero. Whether anything changed."""
 
 
 class AccountStore(AccountRecords, AddressBook, CardVault, CompanyDirectory, Protocol):
@@ -220,11 +285,40 @@ class TokenStore(Protocol):
         """Remove the account's tokens of *purposes* (all purposes when ``None``)."""
 
 
-class CounterStore(Protocol):
-    """**Protocol**: sliding-window event counters for throttling (atomic, not transactional)."""
+class LoginStore(Protocol):
+    """**Protocol**: server-side login records (one per logged-in session)."""
 
-    def hit(self, key: str, now: float, window: float) -> int:
-        """Record one event for *key*; the number of events within *window* including it."""
+    def add_login(self, record: LoginRecord) -> None:
+        """Store a new login."""
+
+    def get_login(self, login_id: str) -> LoginRecord | None:
+        """The login *login_id*."""
+
+    def touch_login(self, login_id: str, now: float) -> None:
+        """Record that the login was used at *now*."""
+
+    def list_logins(self, account_id: str) -> Sequence[LoginRecord]:
+        """The account's logins in creation order."""
+
+    def end_login(self, login_id: str) -> bool:
+        """Remove one login; whether it existed."""
+
+    def end_logins(self, account_id: str, *, keep: str | None = None) -> int:
+        """Remove every login of the account except *keep*; how many."""
+
+
+class CounterStore(Protocol):
+    """**Protocol**: bounded sliding-window counters for throttling (atomic, not
+    transactional).
+
+    A key holds at most *limit* event times, and keys whose events all
+    expired are dropped: the state is bounded whatever clients send.
+    """
+
+    def hit(self, key: str, now: float, window: float, limit: int) -> int:
+        """Record one event for *key* unless *limit* events already lie within *window*;
+        the number within the window including this one (``limit + 1``: not recorded).
+        Checking and recording are one atomic step: parallel hits never overshoot."""
 
     def count(self, key: str, now: float, window: float) -> int:
         """The number of events for *key* within *window* before *now*."""
@@ -234,7 +328,7 @@ class CounterStore(Protocol):
 
 
 class Storage(Protocol):
-    """**Protocol**: a backend: the three stores and the unit of work spanning them."""
+    """**Protocol**: a backend: the stores and the unit of work spanning them."""
 
     @property
     def accounts(self) -> AccountStore:
@@ -245,11 +339,20 @@ class Storage(Protocol):
         """The opt-in token store."""
 
     @property
+    def logins(self) -> LoginStore:
+        """The login records."""
+
+    @property
     def counters(self) -> CounterStore:
         """The throttling counters."""
 
     def transaction(self) -> AbstractContextManager[None]:
-        """One unit of work: all writes inside it happen, or none when the block raises."""
+        """One unit of work: all writes inside it happen, or none when the block raises.
+        Nested blocks join the outer one."""
+
+    def snapshot(self) -> Mapping[str, Any]:
+        """Everything stored except counters and logins' ``last_seen``, as plain comparable
+        values (for tests: "nothing changed" is ``snapshot()`` before == after)."""
 
 
 class ActionContext(Protocol):
@@ -264,16 +367,8 @@ class ActionContext(Protocol):
         """The requesting browser's session."""
 
     @property
-    def accounts(self) -> AccountStore:
-        """The account store."""
-
-    @property
-    def tokens(self) -> TokenStore:
-        """The opt-in token store."""
-
-    @property
-    def counters(self) -> CounterStore:
-        """The throttling counters."""
+    def storage(self) -> Storage:
+        """The stores and their unit of work."""
 
     @property
     def mailer(self) -> Mailer:
@@ -286,6 +381,3 @@ class ActionContext(Protocol):
     @property
     def request(self) -> RequestInfo:
         """Client address, opt-in token and subshop of this request."""
-
-    def transaction(self) -> AbstractContextManager[None]:
-        """The storage's unit of work."""

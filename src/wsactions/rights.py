@@ -6,6 +6,7 @@
     if not rights.may_pay_with("invoice"): ...
     refusal = rights.check_order(Decimal("120.00"))     # None, or the limit it breaks
     if rights.record_order(Decimal("120.00")): ...      # atomic against the budget
+    rights.refund_order(Decimal("120.00"), charged_at=t) # a cancelled order gives it back
     rights.template_blocked("checkout/index.htm")
     rights.url_blocked("/checkout/confirm")
     rights.may_edit("address.street")
@@ -100,20 +101,29 @@ class MemberRights:
     def record_order(self, amount: Decimal) -> bool:
         """Charge a placed order to the group's budget; ``False`` (nothing charged) if refused.
 
-        The check against the budget and the charge are one atomic store
-        operation: two concurrent orders cannot both use the same remaining
-        budget.
+        The store reads the group's limits and charges in one atomic step:
+        two concurrent orders cannot both use the same remaining budget, and
+        a limit lowered meanwhile applies.
         """
         amount = _amount(amount)
         group = self.group
         if group is None:
             return True
-        per_order = group.privileges.payment_limit_per_order
-        if per_order is not None and amount > per_order:
+        return self._accounts.charge_group(group.company_id, group.id, amount)
+
+    def refund_order(self, amount: Decimal, *, charged_at: float) -> bool:
+        """Give a cancelled order's *amount* back to the group's budget.
+
+        Only an order charged in the current budget period (*charged_at*, the
+        clock time of :meth:`record_order`, at or after the period's start)
+        is refunded; spending never goes below zero. Whether anything
+        changed. Raises ``ValueError`` like :meth:`check_order`.
+        """
+        amount = _amount(amount)
+        group = self.group
+        if group is None:
             return False
-        return self._accounts.charge_group(
-            group.company_id, group.id, amount, group.privileges.payment_limit
-        )
+        return self._accounts.refund_group(group.company_id, group.id, amount, charged_at)
 
     def template_blocked(self, template: str) -> bool:
         """Whether *template* matches a ``blockedTemplates`` glob pattern."""
@@ -152,4 +162,4 @@ def for_account(accounts: AccountStore, account: Account | None) -> MemberRights
 
 def for_request(ctx: ActionContext) -> MemberRights:
     """The rights of the account logged in to *ctx*'s session."""
-    return MemberRights(ctx.accounts, logged_in_account(ctx))
+    return MemberRights(ctx.storage.accounts, logged_in_account(ctx))

@@ -20,6 +20,7 @@ from .models import GuestCheckout
 
 _ACCOUNT = "_wsa.account"
 _STAMP = "_wsa.stamp"
+_LOGIN = "_wsa.login"
 _RIGHTS = "_wsa.rights"
 _BINDING = "_wsa.csrf"
 _LOCK = "_wsa.lock"
@@ -32,8 +33,9 @@ class MappingSession:
 
     *cycle_id* is called whenever the session id must change (login, logout);
     pass the framework's own hook where it has one (Django:
-    ``request.session.cycle_key``). Signed-cookie sessions (Flask) need none:
-    the new CSRF binding already invalidates every earlier token.
+    ``request.session.cycle_key``). A login is valid only while its record
+    on the server exists (``login_secret`` names it), so Logout also ends a
+    login in a signed cookie that was copied before (S21).
     """
 
     __slots__ = ("_cycle_id", "_data")
@@ -60,12 +62,21 @@ class MappingSession:
         value = self._data.get(_STAMP)
         return value if isinstance(value, str) else None
 
-    def log_in(self, account_id: str, security_stamp: str, rights_stamp: str = "") -> None:
+    @property
+    def login_secret(self) -> str | None:
+        """The secret naming this session's login record on the server."""
+        value = self._data.get(_LOGIN)
+        return value if isinstance(value, str) else None
+
+    def log_in(
+        self, account_id: str, security_stamp: str, rights_stamp: str = "", login_secret: str = ""
+    ) -> None:
         """Record a login after rotating the session id and CSRF binding."""
         self.rotate()
         self._data[_ACCOUNT] = account_id
         self._data[_STAMP] = security_stamp
         self._data[_RIGHTS] = rights_stamp
+        self._data[_LOGIN] = login_secret
         self._data.pop(_GUEST, None)
 
     @property
@@ -84,6 +95,7 @@ class MappingSession:
         self._data.pop(_ACCOUNT, None)
         self._data.pop(_STAMP, None)
         self._data.pop(_RIGHTS, None)
+        self._data.pop(_LOGIN, None)
         self._data.pop(_GUEST, None)
         self.rotate()
 

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+import wsactions
 from wsactions import Account, ActionError, ActionResult, PrivilegeGroup, Privileges, rights
 from wsactions.testing import Client, Harness
 
@@ -656,15 +657,18 @@ class TestAcceptInvitation:
     def test_invalid_account_id_when_member_deleted(
         self, shop: Harness, alice: Client, admin: Account, bob: Client
     ) -> None:
-        """A token whose account was removed (by the host) answers invalidAccountId."""
-        member_id, link = invite(shop, alice, "invited@a.example")
-        shop.accounts.delete_account(member_id)
+        """A token the host issued for an id that is no account answers invalidAccountId.
+
+        (Deleting an account removes its tokens, so only a host-issued token can
+        outlive its account.)
+        """
+        token = wsactions.optin.issue(alice.context(), "no-such-account", "invitation")
+        link = wsactions.optin.link(shop.settings, "invitation", token, "AcceptInvitation")
         before = shop.state()
         result = bob.follow(link)
         assert result is not None
         assert_fails(result, ActionError("invalidAccountId"))
         assert shop.state() == before
-        assert stored(shop, member_id) is None
 
     def test_action_not_allowed_when_already_accepted(
         self, shop: Harness, alice: Client, admin: Account, bob: Client
@@ -811,7 +815,7 @@ class TestUpdatePrivileges:
         self, shop: Harness, alice: Client, company: str, group: PrivilegeGroup
     ) -> None:
         """A new paymentLimit starts a new budget period; other changes keep it."""
-        assert shop.accounts.charge_group(company, "grp-a", Decimal("40"), Decimal("100"))
+        assert shop.accounts.charge_group(company, "grp-a", Decimal("40"))
         shop.clock.advance(3600)
         assert alice.submit(
             "UpdatePrivileges", privilegeId="grp-a", privileges='{"paymentLimitPerOrder": 50}'
@@ -820,8 +824,15 @@ class TestUpdatePrivileges:
         assert kept is not None
         assert kept.spent == Decimal("40")
         assert kept.budget_since == 0.0
+        current = kept.privileges.payment_limit
         assert alice.submit(
-            "UpdatePrivileges", privilegeId="grp-a", privileges='{"paymentLimit": 100}'
+            "UpdatePrivileges", privilegeId="grp-a", privileges=f'{{"paymentLimit": {current}}}'
+        ).success
+        same = group_of(shop, company, "grp-a")
+        assert same is not None
+        assert same.spent == Decimal("40")  # the same limit posted again keeps the period
+        assert alice.submit(
+            "UpdatePrivileges", privilegeId="grp-a", privileges='{"paymentLimit": 150}'
         ).success
         reset = group_of(shop, company, "grp-a")
         assert reset is not None

@@ -6,13 +6,14 @@ import secrets
 from collections.abc import Iterable
 
 from .. import optin
-from .._action import Call
+from .._action import Call, login_id
 from .._result import ActionError
 from ..mail import Mail
-from ..models import Account
+from ..models import Account, LoginRecord
 from ..rights import MemberRights
 from ..security import passwords
 from ..security.emails import EmailAddress, context_words, parse_email
+from ..settings import RateLimit
 
 
 def new_id() -> str:
@@ -22,7 +23,7 @@ def new_id() -> str:
 
 def editable(call: Call, account: Account, field: str) -> bool:
     """Whether *account*'s privilege group lets it edit *field* (see ``MemberRights.may_edit``)."""
-    return MemberRights(call.ctx.accounts, account).may_edit(field)
+    return MemberRights(call.accounts, account).may_edit(field)
 
 
 def check_email(
@@ -78,23 +79,30 @@ def hasher(call: Call) -> passwords.Hasher:
     return passwords.hasher_for(call.settings.password_hashing)
 
 
+def throttle(call: Call, key: str, limit: RateLimit) -> int:
+    """Hit counter *key* (record first, then decide); the count, ``limit.limit + 1`` when over.
+
+    Only from a ``prepare`` step: counters are never written while the unit
+    of work is open (a database would see a second writer).
+    """
+    if call.in_unit:
+        raise RuntimeError("throttles are hit in an action's prepare step, not in its handler")
+    return call.counters.hit(key, call.now, limit.window, limit.limit)
+
+
 def mail_allowed(call: Call, email_key: str) -> bool:
     """Count one mail to *email_key* from this client; ``False`` when a limit is reached.
 
-    Limits (Settings ``mail_per_address``, ``mail_per_client``) count every
-    attempt, also for unknown addresses, so probing costs the same as use.
+    Limits (Settings ``mail_per_client``, then ``mail_per_address``) count
+    every attempt, also for unknown addresses, so probing costs the same as
+    use. A client over its own limit spends nothing of the address's.
     """
     s = call.settings
-    counters = call.ctx.counters
-    by_address = call.counter_key("mail", email_key)
     by_client = call.counter_key("mail-client", call.ctx.request.client_address)
-    if counters.count(by_address, call.now, s.mail_per_address.window) >= s.mail_per_address.limit:
+    if throttle(call, by_client, s.mail_per_client) > s.mail_per_client.limit:
         return False
-    if counters.count(by_client, call.now, s.mail_per_client.window) >= s.mail_per_client.limit:
-        return False
-    counters.hit(by_address, call.now, s.mail_per_address.window)
-    counters.hit(by_client, call.now, s.mail_per_client.window)
-    return True
+    by_address = call.counter_key("mail", email_key)
+    return throttle(call, by_address, s.mail_per_address) <= s.mail_per_address.limit
 
 
 def issue_token(call: Call, account: Account, purpose: str, email: str | None = None) -> str:
@@ -150,5 +158,36 @@ def mail_optin(
 
 
 def login_counter(call: Call, email_key: str) -> str:
-    """The failure counter key of a login identifier."""
+    """The attempt counter key of a login identifier (Login and the current-password check)."""
     return call.counter_key("login", email_key)
+
+
+def reset_login_counter(call: Call, email_key: str) -> None:
+    """Clear the login counter of *email_key* once the unit of work has committed."""
+    key = login_counter(call, email_key)
+    call.after_commit(lambda: call.counters.reset(key))
+
+
+def start_login(call: Call, account: Account) -> None:
+    """Create the server-side login record of *account* and log this session in to it."""
+    secret = secrets.token_urlsafe(32)
+    call.logins.add_login(
+        LoginRecord(
+            id=login_id(secret),
+            account_id=account.id,
+            created_at=call.now,
+            last_seen=call.now,
+            client_address=call.ctx.request.client_address,
+        )
+    )
+    call.ctx.session.log_in(account.id, account.security_stamp, account.rights_stamp, secret)
+    call.forget_account()
+
+
+def end_session_login(call: Call) -> None:
+    """End this session's login record (if any) and log the session out."""
+    secret = call.ctx.session.login_secret
+    if secret:
+        call.logins.end_login(login_id(secret))
+    call.ctx.session.log_out()
+    call.forget_account()

@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
-from .._action import Access, Call, Outcome, Param, action, fail, fail_all, ok
+from .._action import Access, Call, Outcome, Param, action, fail, fail_all, login_id, ok
 from .._result import ActionError
-from ..models import Account
+from ..models import Account, TokenRecord
 from ..rights import MemberRights
 from ..security import strength
-from ..security.emails import parse_email
+from ..security.emails import EmailAddress, parse_email
 from ..security.passwords import policy_failures
 from ._common import (
     check_email,
     check_new_password,
     editable,
+    end_session_login,
     hasher,
     login_counter,
     mail_allowed,
     mail_optin,
     new_id,
     password_context,
+    reset_login_counter,
     send_mail,
+    start_login,
+    throttle,
 )
 
 
@@ -32,9 +38,22 @@ def _plain_text(value: str) -> bool:
 # registration and opt-ins ------------------------------------------------------------
 
 
+def _register_prepare(call: Call) -> Outcome | tuple[EmailAddress, str]:
+    errors: list[ActionError] = []
+    email = check_email(call, "email", "missingId", errors)
+    context = password_context(call, email=email.address if email else None)
+    password = check_new_password(call, "password", "passwordRepeat", errors, context)
+    if errors or email is None or password is None:
+        return fail_all(errors)
+    if not mail_allowed(call, email.key):
+        return fail("tooManyRequests")
+    return email, hasher(call).hash(password)  # also for a taken address: same time
+
+
 @action(
     "AccountRegister",
     family="account",
+    prepare=_register_prepare,
     params=[
         Param("email", required=True),
         Param("password", required=True, secret=True),
@@ -56,16 +75,8 @@ def account_register(call: Call) -> Outcome:
     ``enumeration_protection`` an address that already has an account
     answers success and its owner gets a notice instead.
     """
-    errors: list[ActionError] = []
-    email = check_email(call, "email", "missingId", errors)
-    context = password_context(call, email=email.address if email else None)
-    password = check_new_password(call, "password", "passwordRepeat", errors, context)
-    if errors or email is None or password is None:
-        return fail_all(errors)
-    if not mail_allowed(call, email.key):
-        return fail("tooManyRequests")
-    accounts = call.ctx.accounts
-    password_hash = hasher(call).hash(password)  # also for a taken address: same time
+    email, password_hash = call.prepared
+    accounts = call.accounts
     company = new_id()
     account = Account(
         id=company,
@@ -88,9 +99,25 @@ def account_register(call: Call) -> Outcome:
     return ok()
 
 
+def _address_prepare(field: str, missing: str) -> Any:
+    """A prepare step: the address in *field*, checked and counted against the mail limits."""
+
+    def prepare(call: Call) -> Outcome | EmailAddress:
+        errors: list[ActionError] = []
+        email = check_email(call, field, missing, errors)
+        if email is None:
+            return fail_all(errors)
+        if not mail_allowed(call, email.key):
+            return fail("tooManyRequests")
+        return email
+
+    return prepare
+
+
 @action(
     "AccountActivate",
     family="account",
+    prepare=_address_prepare("id", "missingId"),
     params=[Param("id", required=True)],
     codes=["missingId", "emailCheckFailed", "accountAlreadyExists"],
 )
@@ -101,13 +128,8 @@ def account_activate(call: Call) -> Outcome:
     answers ``accountAlreadyExists`` (success without mail under
     ``enumeration_protection``).
     """
-    errors: list[ActionError] = []
-    email = check_email(call, "id", "missingId", errors)
-    if email is None:
-        return fail_all(errors)
-    if not mail_allowed(call, email.key):
-        return fail("tooManyRequests")
-    account = call.ctx.accounts.find_account(email.key)
+    email: EmailAddress = call.prepared
+    account = call.accounts.find_account(email.key)
     if account is None or account.invitation_pending:
         return ok()
     if account.active:
@@ -117,11 +139,18 @@ def account_activate(call: Call) -> Outcome:
 
 
 def _token_account(call: Call, purposes: tuple[str, ...]) -> Account | None:
-    """Use up the request's opt-in token and return its account (``None`` if either is gone)."""
+    """Use up the request's opt-in token and return its account, read for update
+    (``None`` if either is gone)."""
     record = call.consume_optin(purposes)
     if record is None:
         return None
-    return call.ctx.accounts.get_account(record.account_id)
+    return call.accounts.get_account(record.account_id, for_update=True)
+
+
+def _consume_and_set(call: Call, purpose: str, changes: dict[str, Any]) -> bool:
+    """Use up the request's token of *purpose* and set *changes* on its account."""
+    record = call.consume_optin((purpose,))
+    return record is not None and call.accounts.update_account(record.account_id, changes)
 
 
 @action(
@@ -134,10 +163,8 @@ def _token_account(call: Call, purposes: tuple[str, ...]) -> Account | None:
 )
 def account_activate_optin(call: Call) -> Outcome:
     """Activates the account of the opt-in token (the link also proves the address)."""
-    account = _token_account(call, ("activate",))
-    if account is None:
+    if not _consume_and_set(call, "activate", {"active": True, "verified": True}):
         return fail("unauthorized")
-    call.ctx.accounts.update_account(attrs.evolve(account, active=True, verified=True))
     return ok()
 
 
@@ -152,19 +179,63 @@ def account_activate_optin(call: Call) -> Outcome:
 )
 def email_verify(call: Call) -> Outcome:
     """Confirms the account's email address from the double opt-in link; works once."""
-    account = _token_account(call, ("verify",))
-    if account is None:
+    if not _consume_and_set(call, "verify", {"verified": True}):
         return fail("actionNotAllowed")
-    call.ctx.accounts.update_account(attrs.evolve(account, verified=True))
     return ok()
 
 
 # login -------------------------------------------------------------------------------
 
 
+@attrs.frozen
+class _Verified:
+    """What Login's prepare step verified, for the unit of work to re-check."""
+
+    account_id: str
+    password_hash: str
+    new_hash: str | None
+    counter: str
+
+
+def _login_prepare(call: Call) -> Outcome | _Verified:
+    errors: list[ActionError] = []
+    email = check_email(call, "id", "missingId", errors)
+    password = call.get("password") or ""
+    if not password:
+        errors.append(ActionError("missingPassword", "password"))
+    if errors or email is None:
+        return fail_all(errors)
+    limit = call.settings.login_throttle
+    counter = login_counter(call, email.key)
+    attempt = throttle(call, counter, limit)  # record first, then decide
+    if attempt > limit.limit:
+        return fail("loginBlocked")
+    account = call.accounts.find_account(email.key)
+    check = hasher(call)
+    if account is None or account.password_hash is None:
+        check.dummy_verify(password)
+        verified = False
+    else:
+        verified = check.verify(account.password_hash, password)
+    if not verified or account is None or account.password_hash is None:
+        if attempt == limit.limit and account is not None and mail_allowed(call, email.key):
+            mail_optin(call, account, "unlock", "UnlockLogin", even_on_failure=True)
+        return fail("invalidCredentials")
+    inactive = not account.may_log_in or (
+        call.settings.require_verified_email and not account.verified
+    )
+    if inactive:
+        return fail("accountInactive")
+    if not MemberRights(call.accounts, account).subshop_allowed(call.ctx.request.subshop):
+        return fail("subshopNotAllowed")
+    new_hash = check.hash(password) if check.needs_rehash(account.password_hash) else None
+    return _Verified(account.id, account.password_hash, new_hash, counter)
+
+
 @action(
     "Login",
     family="account",
+    prepare=_login_prepare,
     params=[Param("id", required=True), Param("password", required=True, secret=True)],
     codes=[
         "missingId",
@@ -177,59 +248,37 @@ def email_verify(call: Call) -> Outcome:
     ],
 )
 def login(call: Call) -> Outcome:
-    """Logs a customer in and rotates the session id.
+    """Logs a customer in: a new login record, and a new session id.
 
     Unknown ids and wrong passwords both answer ``invalidCredentials`` after
-    the same hashing work. Failures count per identifier; from the limit on
-    even the right password answers ``loginBlocked``, and the account gets
-    one mail with an UnlockLogin link. ``accountInactive`` and
-    ``subshopNotAllowed`` are told only after the password was verified.
+    the same hashing work. Every attempt counts per identifier before the
+    password is checked; from the limit on even the right password answers
+    ``loginBlocked``, and the attempt that reaches it mails one UnlockLogin
+    link. ``accountInactive`` and ``subshopNotAllowed`` are told only after
+    the password was verified. Verification and rehashing happen before the
+    unit of work; inside it the account is read for update and must still
+    have the verified hash and be allowed to log in.
     """
-    errors: list[ActionError] = []
-    email = check_email(call, "id", "missingId", errors)
-    password = call.get("password") or ""
-    if not password:
-        errors.append(ActionError("missingPassword", "password"))
-    if errors or email is None:
-        return fail_all(errors)
-    limit = call.settings.login_throttle
-    counters = call.ctx.counters
-    counter = login_counter(call, email.key)
-    if counters.count(counter, call.now, limit.window) >= limit.limit:
-        return fail("loginBlocked")
-    account = call.ctx.accounts.find_account(email.key)
-    check = hasher(call)
-    if account is None:
-        check.dummy_verify(password)
-        verified = False
-    else:
-        verified = check.verify(account.password_hash, password)
-    if not verified:
-        failures = counters.hit(counter, call.now, limit.window)
-        if failures == limit.limit and account is not None and mail_allowed(call, email.key):
-            mail_optin(call, account, "unlock", "UnlockLogin", even_on_failure=True)
-        return fail("invalidCredentials")
-    if account is None or account.password_hash is None:  # pragma: no cover - verified above
-        return fail("invalidCredentials")
-    inactive = not account.may_log_in or (
-        call.settings.require_verified_email and not account.verified
-    )
-    if inactive:
+    verified: _Verified = call.prepared
+    accounts = call.accounts
+    account = accounts.get_account(verified.account_id, for_update=True)
+    if account is None or account.password_hash != verified.password_hash:
+        return fail("invalidCredentials")  # deleted or password changed meanwhile
+    if not account.may_log_in:
         return fail("accountInactive")
-    if not MemberRights(call.ctx.accounts, account).subshop_allowed(call.ctx.request.subshop):
-        return fail("subshopNotAllowed")
-    if check.needs_rehash(account.password_hash):
-        account = attrs.evolve(account, password_hash=check.hash(password))
-        call.ctx.accounts.update_account(account)
-    counters.reset(counter)
-    call.ctx.session.log_in(account.id, account.security_stamp, account.rights_stamp)
+    if verified.new_hash is not None:
+        accounts.update_account(account.id, {"password_hash": verified.new_hash})
+    counter = verified.counter
+    call.after_commit(lambda: call.counters.reset(counter))
+    start_login(call, account)
     return ok()
 
 
 @action("Logout", family="account", trigger="link")
 def logout(call: Call) -> Outcome:
-    """Ends the login of this session (the session id rotates)."""
-    call.ctx.session.log_out()
+    """Ends the login of this session: its login record on the server, so a copy of the
+    session cookie is logged out too (the session id rotates)."""
+    end_session_login(call)
     return ok()
 
 
@@ -247,7 +296,7 @@ def unlock_login(call: Call) -> Outcome:
     account = _token_account(call, ("unlock",)) if call.optin_record() else call.account
     if account is None:
         return fail("unauthorized")
-    call.ctx.counters.reset(login_counter(call, account.email_key))
+    reset_login_counter(call, account.email_key)
     return ok()
 
 
@@ -257,6 +306,7 @@ def unlock_login(call: Call) -> Outcome:
 @action(
     "PasswordForgotten",
     family="account",
+    prepare=_address_prepare("email", "missingEmail"),
     params=[Param("email", required=True)],
     codes=["missingEmail", "emailCheckFailed", "passwordRecoveryFailed"],
 )
@@ -266,13 +316,8 @@ def password_forgotten(call: Call) -> Outcome:
     Unknown addresses answer ``passwordRecoveryFailed`` as documented, or
     success without mail under ``enumeration_protection``.
     """
-    errors: list[ActionError] = []
-    email = check_email(call, "email", "missingEmail", errors)
-    if email is None:
-        return fail_all(errors)
-    if not mail_allowed(call, email.key):
-        return fail("tooManyRequests")
-    account = call.ctx.accounts.find_account(email.key)
+    email: EmailAddress = call.prepared
+    account = call.accounts.find_account(email.key)
     if account is None:
         if call.settings.enumeration_protection:
             return ok()
@@ -285,11 +330,50 @@ def password_forgotten(call: Call) -> Outcome:
 RESET_PURPOSES = ("password", "invitation")
 
 
+@attrs.frozen
+class _NewPassword:
+    """What ResetPassword's prepare step checked and hashed."""
+
+    account_id: str
+    by_token: bool
+    verified_hash: str | None
+    new_hash: str = attrs.field(repr=False)
+
+
+def _reset_prepare(call: Call) -> Outcome | _NewPassword:
+    record = call.optin_record(RESET_PURPOSES)
+    accounts = call.accounts
+    account = accounts.get_account(record.account_id) if record is not None else call.account
+    if account is None:
+        return fail("notLoggedIn")
+    errors: list[ActionError] = []
+    context = password_context(call, email=account.email, name=account.display_name)
+    password = check_new_password(call, "newPassword", "newPasswordRepeat", errors, context)
+    current = call.get("passwordAuth") or ""
+    if record is None and not current:
+        errors.append(ActionError("missingPasswordAuth", "passwordAuth"))
+    if errors or password is None:
+        return fail_all(errors)
+    check = hasher(call)
+    if record is None:
+        # Guessing the current password is throttled like a login, per account (a counter
+        # of its own: strangers blocking the login must not block the owner's change).
+        limit = call.settings.login_throttle
+        counter = call.counter_key("password-auth", account.id)
+        if throttle(call, counter, limit) > limit.limit:
+            return fail("tooManyRequests")
+        if not check.verify(account.password_hash, current):
+            return fail("failedPasswordAuth", "passwordAuth")
+        call.after_commit(lambda: call.counters.reset(counter))
+    return _NewPassword(account.id, record is not None, account.password_hash, check.hash(password))
+
+
 @action(
     "ResetPassword",
     family="account",
     access=Access.LOGIN_OR_OPTIN,
     optin_purposes=RESET_PURPOSES,
+    prepare=_reset_prepare,
     params=[
         Param("newPassword", required=True, secret=True),
         Param("newPasswordRepeat", required=True, secret=True),
@@ -307,44 +391,40 @@ RESET_PURPOSES = ("password", "invitation")
 def reset_password(call: Call) -> Outcome:
     """Sets a new password: for the opt-in token's account, else for the logged-in one.
 
-    Without a token the current password (``passwordAuth``) is required.
-    Afterwards every session of the account is logged out, its password and
-    unlock tokens are revoked and its failed-login counter is cleared. An
-    invitation token also accepts the invitation (first password of an
-    employee).
+    Without a token the current password (``passwordAuth``) is required; its
+    check is throttled like a login (``tooManyRequests`` from the limit on).
+    Afterwards every login of the account ends, its password and unlock
+    tokens are revoked and its login counter is cleared. An invitation token
+    also accepts the invitation (first password of an employee).
     """
-    record = call.optin_record(RESET_PURPOSES)
-    account = (
-        call.ctx.accounts.get_account(record.account_id) if record is not None else call.account
-    )
-    if account is None:
+    new: _NewPassword = call.prepared
+    accounts = call.accounts
+    if new.by_token:
+        record = call.consume_optin(RESET_PURPOSES)
+        if record is None or record.account_id != new.account_id:
+            return fail("notLoggedIn")  # used up by a concurrent request
+        account = accounts.get_account(new.account_id, for_update=True)
+    else:
+        account = call.account
+        if account is not None and account.password_hash != new.verified_hash:
+            return fail("failedPasswordAuth", "passwordAuth")  # changed meanwhile
+    if account is None or account.id != new.account_id:
         return fail("notLoggedIn")
-    errors: list[ActionError] = []
-    context = password_context(call, email=account.email, name=account.display_name)
-    password = check_new_password(call, "newPassword", "newPasswordRepeat", errors, context)
-    current = call.get("passwordAuth") or ""
-    if record is None and not current:
-        errors.append(ActionError("missingPasswordAuth", "passwordAuth"))
-    if errors or password is None:
-        return fail_all(errors)
-    check = hasher(call)
-    if record is None and not check.verify(account.password_hash, current):
-        return fail("failedPasswordAuth", "passwordAuth")
-    if record is not None and call.consume_optin(RESET_PURPOSES) is None:
-        return fail("notLoggedIn")  # used up by a concurrent request
     # A mailed token proves the address: it also accepts a pending invitation.
-    accepting = record is not None and account.invitation_pending
-    updated = attrs.evolve(
-        account,
-        password_hash=check.hash(password),
-        security_stamp=new_id(),
-        verified=account.verified or record is not None,
-        active=account.active or accepting,
-        invitation_pending=account.invitation_pending and not accepting,
+    accepting = new.by_token and account.invitation_pending
+    accounts.update_account(
+        account.id,
+        {
+            "password_hash": new.new_hash,
+            "security_stamp": new_id(),
+            "verified": account.verified or new.by_token,
+            "active": account.active or accepting,
+            "invitation_pending": account.invitation_pending and not accepting,
+        },
     )
-    call.ctx.accounts.update_account(updated)
-    call.ctx.tokens.revoke(account.id, ("password", "unlock", "invitation"))
-    call.ctx.counters.reset(login_counter(call, account.email_key))
+    call.tokens.revoke(account.id, ("password", "unlock", "invitation"))
+    call.logins.end_logins(account.id)
+    reset_login_counter(call, account.email_key)
     call.ctx.session.log_out()
     return ok()
 
@@ -353,6 +433,7 @@ def reset_password(call: Call) -> Outcome:
     "CheckPasswordStrength",
     family="account",
     trigger="ajax",
+    uses_storage=False,
     params=[Param("password", required=True, secret=True)],
 )
 def check_password_strength(call: Call) -> Outcome:
@@ -381,6 +462,7 @@ def check_password_strength(call: Call) -> Outcome:
     "EmailUpdate",
     family="account",
     access=Access.LOGIN,
+    prepare=_address_prepare("email", "missingEmail"),
     params=[Param("email", required=True)],
     codes=["notLoggedIn", "missingEmail", "emailCheckFailed", "accountAlreadyExists"],
 )
@@ -393,13 +475,8 @@ def email_update(call: Call) -> Outcome:
     account = call.account
     if account is None:  # pragma: no cover - the access rule checked it
         return fail("notLoggedIn")
-    errors: list[ActionError] = []
-    email = check_email(call, "email", "missingEmail", errors)
-    if email is None:
-        return fail_all(errors)
-    if not mail_allowed(call, email.key):
-        return fail("tooManyRequests")
-    other = call.ctx.accounts.find_account(email.key)
+    email: EmailAddress = call.prepared
+    other = call.accounts.find_account(email.key)
     if other is not None and other.id != account.id:
         if call.settings.enumeration_protection:
             return ok()
@@ -421,25 +498,23 @@ def email_update(call: Call) -> Outcome:
     codes=["unauthorized"],
 )
 def email_update_optin(call: Call) -> Outcome:
-    """Makes the confirmed new address the account's address; other sessions end."""
-    record = call.consume_optin(("email_update",))
-    account = call.ctx.accounts.get_account(record.account_id) if record else None
+    """Makes the confirmed new address the account's address; its other logins end."""
+    record: TokenRecord | None = call.consume_optin(("email_update",))
     new = parse_email(record.email or "") if record else None
-    if account is None or new is None:
+    if record is None or new is None:
         return fail("unauthorized")
-    updated = attrs.evolve(
-        account,
-        email=new.address,
-        email_key=new.key,
-        verified=True,
-        security_stamp=new_id(),
-    )
-    if not call.ctx.accounts.update_account(updated):
-        return fail("unauthorized")  # the address was taken meanwhile
-    call.ctx.tokens.revoke(account.id)
+    accounts = call.accounts
+    stamp = new_id()
+    changes = {"verified": True, "security_stamp": stamp}
+    if not accounts.change_email(record.account_id, new.address, new.key, changes):
+        return fail("unauthorized")  # the address was taken meanwhile, or the account is gone
+    call.tokens.revoke(record.account_id)
     session = call.ctx.session
-    if session.account_id == account.id:
-        session.log_in(account.id, updated.security_stamp, updated.rights_stamp)
+    secret = session.login_secret if session.account_id == record.account_id else None
+    call.logins.end_logins(record.account_id, keep=login_id(secret) if secret else None)
+    account = accounts.get_account(record.account_id)
+    if secret and account is not None:
+        session.log_in(account.id, stamp, account.rights_stamp, secret)
     return ok()
 
 
@@ -447,17 +522,39 @@ def email_update_optin(call: Call) -> Outcome:
 
 
 def _delete(call: Call, account: Account) -> None:
-    call.ctx.accounts.delete_account(account.id)
-    call.ctx.tokens.revoke(account.id)
-    call.ctx.counters.reset(login_counter(call, account.email_key))
+    """Delete *account*; the last admin of a company ends the company (every member's
+    account and its groups go too), so no member is left without an admin."""
+    accounts = call.accounts
+    company = account.company_id
+    last_admin = (
+        account.admin
+        and company is not None
+        and not any(
+            m.admin and m.id != account.id for m in accounts.list_members(company, for_update=True)
+        )
+    )
+    if last_admin and company is not None:
+        accounts.delete_company(company)
+    else:
+        accounts.delete_account(account.id)
+    reset_login_counter(call, account.email_key)
     if call.ctx.session.account_id == account.id:
         call.ctx.session.log_out()
+
+
+def _delete_prepare(call: Call) -> Outcome | None:
+    account = call.account
+    confirm = call.settings.delete_requires_confirmation
+    if confirm and account is not None and not mail_allowed(call, account.email_key):
+        return fail("tooManyRequests")
+    return None
 
 
 @action(
     "AccountDelete",
     family="account",
     access=Access.LOGIN,
+    prepare=_delete_prepare,
     codes=["notLoggedIn"],
 )
 def account_delete(call: Call) -> Outcome:
@@ -470,8 +567,6 @@ def account_delete(call: Call) -> Outcome:
     if account is None:  # pragma: no cover - the access rule checked it
         return fail("notLoggedIn")
     if call.settings.delete_requires_confirmation:
-        if not mail_allowed(call, account.email_key):
-            return fail("tooManyRequests")
         mail_optin(call, account, "delete", "AccountDeleteOptIn")
         return ok({"confirmationSent": True})
     _delete(call, account)
@@ -517,7 +612,7 @@ def account_display_name_update(call: Call) -> Outcome:
         return fail("invalidParameter", "displayName")
     if not editable(call, account, "displayName"):
         return fail("fieldNotEditable", "displayName")
-    call.ctx.accounts.update_account(attrs.evolve(account, display_name=name))
+    call.accounts.update_account(account.id, {"display_name": name})
     return ok()
 
 
@@ -562,7 +657,7 @@ def account_set_customer_data(call: Call) -> Outcome:
             data[key] = value.strip()
         else:
             data.pop(key, None)
-    call.ctx.accounts.update_account(attrs.evolve(account, customer_data=data))
+    call.accounts.update_account(account.id, {"customer_data": data})
     return ok()
 
 

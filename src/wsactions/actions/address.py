@@ -20,8 +20,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import attrs
-
 from .._action import Access, ActionSpec, Call, Outcome, Param, action, fail, fail_all, ok
 from .._result import ActionError
 from ..addressing import validate_address
@@ -42,7 +40,7 @@ def _acting_account(call: Call) -> Account | None:
     if call.account is not None:
         return call.account
     record = call.optin_record(ADDRESS_PURPOSES)
-    account = call.ctx.accounts.get_account(record.account_id) if record else None
+    account = call.accounts.get_account(record.account_id, for_update=True) if record else None
     return account if account is not None and account.may_log_in else None
 
 
@@ -59,20 +57,6 @@ def _not_editable(call: Call, account: Account, fields: list[str]) -> list[Actio
         for name in fields
         if not editable(call, account, "address." + name)
     ]
-
-
-def _without(account: Account, address_id: str) -> Account:
-    """*account* with every role that points to *address_id* cleared."""
-    return attrs.evolve(
-        account,
-        main_address_id=None if account.main_address_id == address_id else account.main_address_id,
-        default_bill_address_id=None
-        if account.default_bill_address_id == address_id
-        else account.default_bill_address_id,
-        default_delivery_address_id=None
-        if account.default_delivery_address_id == address_id
-        else account.default_delivery_address_id,
-    )
 
 
 @action(
@@ -111,8 +95,8 @@ def address_create(call: Call) -> Outcome:
     denied = _not_editable(call, account, list(submitted))
     if denied:
         return fail_all(denied)
-    accounts = call.ctx.accounts
-    if len(accounts.list_addresses(account.id)) >= call.settings.max_addresses:
+    accounts = call.accounts
+    if accounts.count_addresses(account.id) >= call.settings.max_addresses:
         return fail("addressLimitReached")
     kind = call.get("type") or "bill"
     address = Address(
@@ -124,15 +108,15 @@ def address_create(call: Call) -> Outcome:
         created_at=call.now,
     )
     accounts.add_address(address)
-    updated = account
-    if updated.main_address_id is None:
-        updated = attrs.evolve(updated, main_address_id=address.id)
-    if kind == "bill" and updated.default_bill_address_id is None:
-        updated = attrs.evolve(updated, default_bill_address_id=address.id)
-    if kind == "delivery" and updated.default_delivery_address_id is None:
-        updated = attrs.evolve(updated, default_delivery_address_id=address.id)
-    if updated != account:
-        accounts.update_account(updated)
+    roles: dict[str, Any] = {}
+    if account.main_address_id is None:
+        roles["main_address_id"] = address.id
+    if kind == "bill" and account.default_bill_address_id is None:
+        roles["default_bill_address_id"] = address.id
+    if kind == "delivery" and account.default_delivery_address_id is None:
+        roles["default_delivery_address_id"] = address.id
+    if roles:
+        accounts.update_account(account.id, roles)
     return ok({"addressId": address.id})
 
 
@@ -161,8 +145,8 @@ def address_update(call: Call) -> Outcome:
     account = _acting_account(call)
     if account is None:
         return fail("notLoggedIn")
-    accounts = call.ctx.accounts
-    address = accounts.get_address(account.id, call.get("addressId") or "")
+    accounts = call.accounts
+    address = accounts.get_address(account.id, call.get("addressId") or "", for_update=True)
     if address is None:
         return fail("invalidAddressId", "addressId")
     submitted = call.prefixed("address.")
@@ -177,9 +161,9 @@ def address_update(call: Call) -> Outcome:
     denied = _not_editable(call, account, list(submitted))
     if denied:
         return fail_all(denied)
-    accounts.update_address(
-        attrs.evolve(address, fields=cleaned, type=call.get("type") or address.type)
-    )
+    changes = {"fields": cleaned, "type": call.get("type") or address.type}
+    if not accounts.update_address(account.id, address.id, changes):
+        return fail("invalidAddressId", "addressId")
     return ok()
 
 
@@ -201,16 +185,14 @@ def address_delete(call: Call) -> Outcome:
     account = _acting_account(call)
     if account is None:
         return fail("notLoggedIn")
-    accounts = call.ctx.accounts
-    address = accounts.get_address(account.id, call.get("addressId") or "")
+    accounts = call.accounts
+    address = accounts.get_address(account.id, call.get("addressId") or "", for_update=True)
     if address is None:
         return fail("invalidAddressId", "addressId")
     if not editable(call, account, "address"):
         return fail("fieldNotEditable", "address.")
-    accounts.delete_address(account.id, address.id)
-    updated = _without(account, address.id)
-    if updated != account:
-        accounts.update_account(updated)
+    if not accounts.delete_address(account.id, address.id):  # also clears its roles
+        return fail("invalidAddressId", "addressId")
     return ok()
 
 
@@ -231,10 +213,10 @@ def _role_setter(name: str, role: str, summary: str) -> ActionSpec:
         address_id = call.get("addressId") or ""
         if not address_id.strip():
             return fail("missingAddressId", "addressId")
-        if call.ctx.accounts.get_address(account.id, address_id) is None:
+        accounts = call.accounts
+        if accounts.get_address(account.id, address_id, for_update=True) is None:
             return fail("invalidAddressId", "addressId")
-        changes: dict[str, Any] = {role: address_id}
-        call.ctx.accounts.update_account(attrs.evolve(account, **changes))
+        accounts.update_account(account.id, {role: address_id})
         return ok()
 
     return set_role
@@ -254,8 +236,7 @@ def _role_remover(name: str, role: str, summary: str) -> ActionSpec:
         if account is None:  # pragma: no cover - the access rule checked it
             return fail("notLoggedIn")
         if getattr(account, role) is not None:
-            changes: dict[str, Any] = {role: None}
-            call.ctx.accounts.update_account(attrs.evolve(account, **changes))
+            call.accounts.update_account(account.id, {role: None})
         return ok()
 
     return remove_role

@@ -19,7 +19,8 @@ import attrs
 
 from .._action import Access, Call, Outcome, Param, action, fail, fail_all, ok
 from .._result import ActionError
-from ..models import Account, PrivilegeGroup
+from ..models import Account, GroupDeletion, PrivilegeGroup
+from ..security.emails import EmailAddress
 from ._common import check_email, mail_allowed, mail_optin, new_id
 
 VISIBILITIES = ("private", "shared")
@@ -41,7 +42,7 @@ def _admin(call: Call) -> Account:
 
 def _member(call: Call, admin: Account) -> Account | None:
     """The member *memberId* of the admin's company, or ``None``."""
-    member = call.ctx.accounts.get_account(call.get("memberId") or "")
+    member = call.accounts.get_account(call.get("memberId") or "", for_update=True)
     if member is None or member.company_id != admin.company_id:
         return None
     return member
@@ -50,10 +51,21 @@ def _member(call: Call, admin: Account) -> Account | None:
 # employees ------------------------------------------------------------------------------
 
 
+def _invitee_prepare(call: Call) -> Outcome | EmailAddress:
+    errors: list[ActionError] = []
+    email = check_email(call, "email", "missingId", errors)
+    if email is None:
+        return fail_all(errors)
+    if not mail_allowed(call, email.key):
+        return fail("tooManyRequests")
+    return email
+
+
 @action(
     "SubAccountCreate",
     family="b2b",
     access=Access.ADMIN,
+    prepare=_invitee_prepare,
     params=[Param("email", required=True)],
     codes=["notLoggedIn", "unauthorized", "missingId", "emailCheckFailed", "accountAlreadyExists"],
 )
@@ -66,12 +78,7 @@ def sub_account_create(call: Call) -> Outcome:
     ``data`` never carries the new member's id.
     """
     admin = _admin(call)
-    errors: list[ActionError] = []
-    email = check_email(call, "email", "missingId", errors)
-    if email is None:
-        return fail_all(errors)
-    if not mail_allowed(call, email.key):
-        return fail("tooManyRequests")
+    email: EmailAddress = call.prepared
     member = Account(
         id=new_id(),
         email=email.address,
@@ -82,7 +89,7 @@ def sub_account_create(call: Call) -> Outcome:
         invitation_pending=True,
     )
     hide = call.settings.enumeration_protection
-    if not call.ctx.accounts.add_account(member):
+    if not call.accounts.add_account(member):
         return ok() if hide else fail("accountAlreadyExists", "email")
     mail_optin(call, member, "invitation", "AcceptInvitation")
     return ok() if hide else ok({"memberId": member.id})
@@ -108,13 +115,14 @@ def accept_invitation(call: Call) -> Outcome:
     record = call.optin_record()
     if record is None:  # pragma: no cover - the access rule checked it
         return fail("unauthorized")
-    account = call.ctx.accounts.get_account(record.account_id)
+    accounts = call.accounts
+    account = accounts.get_account(record.account_id, for_update=True)
     if account is None:
         return fail("invalidAccountId")
     logged_in = call.ctx.session.account_id
     if not account.invitation_pending or logged_in not in (None, account.id):
         return fail("actionNotAllowed")
-    call.ctx.accounts.update_account(attrs.evolve(account, invitation_pending=False, verified=True))
+    accounts.update_account(account.id, {"invitation_pending": False, "verified": True})
     return ok()
 
 
@@ -141,8 +149,7 @@ def sub_account_delete(call: Call) -> Outcome:
         return fail("invalidMemberId", "memberId")
     if member.id == admin.id or member.admin:
         return fail("deletionNotAllowed", "memberId")
-    call.ctx.accounts.delete_account(member.id)
-    call.ctx.tokens.revoke(member.id)
+    call.accounts.delete_account(member.id)  # with its tokens and logins
     return ok()
 
 
@@ -229,7 +236,8 @@ def update_sub_account(call: Call) -> Outcome:
     group_id = call.get("privilegeGroupId")
     if group_id is not None:
         group_id = group_id.strip()
-        if group_id and call.ctx.accounts.get_group(admin.company_id or "", group_id) is None:
+        company = admin.company_id or ""
+        if group_id and call.accounts.get_group(company, group_id, for_update=True) is None:
             errors.append(ActionError("invalidValue", "privilegeGroupId"))
         changes["privilege_group_id"] = group_id or None
     visibility = call.get("defaultAddressVisibility")
@@ -247,11 +255,12 @@ def update_sub_account(call: Call) -> Outcome:
     if member.id == admin.id and is_admin is False:
         return fail("selfAdminRemovalNotallowed", "admin")
     if changes.get("deactivated") and not member.deactivated:
-        changes["security_stamp"] = new_id()  # ends the member's sessions
+        changes["security_stamp"] = new_id()
+        call.logins.end_logins(member.id)  # ends the member's sessions
     rights = ("admin", "privilege_group_id", "allowed_subshops")
     if any(k in changes and changes[k] != getattr(member, k) for k in rights):
         changes["rights_stamp"] = new_id()  # its sessions get a new id on their next request
-    call.ctx.accounts.update_account(attrs.evolve(member, **changes))
+    call.accounts.update_account(member.id, changes)
     return ok()
 
 
@@ -330,12 +339,7 @@ def parse_privileges(raw: str) -> dict[str, Any] | None:
 
 def _renew_members(call: Call, company: str, group_id: str, company_default: bool) -> None:
     """The members whose rights a group change touched get new session ids (next request)."""
-    accounts = call.ctx.accounts
-    for member in accounts.list_members(company):
-        if member.privilege_group_id == group_id or (
-            company_default and member.privilege_group_id is None
-        ):
-            accounts.update_account(attrs.evolve(member, rights_stamp=new_id()))
+    call.accounts.renew_rights(company, new_id(), group_id=group_id, ungrouped=company_default)
 
 
 @action(
@@ -356,7 +360,7 @@ def create_privilege_group(call: Call) -> Outcome:
     group = PrivilegeGroup(
         id=new_id(), company_id=admin.company_id or "", name=name, budget_since=call.now
     )
-    call.ctx.accounts.add_group(group)
+    call.accounts.add_group(group)
     return ok({"id": group.id})
 
 
@@ -403,32 +407,32 @@ def update_privileges(call: Call) -> Outcome:
         errors.append(ActionError("invalidPrivileges", "privileges"))
     if errors or changes is None:
         return fail_all(errors)
-    accounts = call.ctx.accounts
-    group = accounts.get_group(company, group_id)
+    accounts = call.accounts
+    group = accounts.get_group(company, group_id, for_update=True)
     if group is None:
         if call.get("createMissing") != "yes" or not _GROUP_ID.fullmatch(group_id):
             return fail("invalidPrivilegeId", "privilegeId")
         group = PrivilegeGroup(
             id=group_id, company_id=company, name=group_id, budget_since=call.now
         )
-        accounts.add_group(group)
-    updated = attrs.evolve(
-        group,
-        type=kind or group.type,
-        privileges=attrs.evolve(group.privileges, **changes),
-    )
-    if "payment_limit" in changes:
-        updated = attrs.evolve(updated, budget_since=call.now, spent=Decimal(0))
+        if not accounts.add_group(group):  # pragma: no cover - the admin is locked for update
+            return fail("invalidPrivilegeId", "privilegeId")
+    update: dict[str, Any] = {}
+    privileges = attrs.evolve(group.privileges, **changes)
+    if privileges != group.privileges:
+        update["privileges"] = privileges
+    if kind is not None and kind != group.type:
+        update["type"] = kind
     if changes.get("group_name"):
-        updated = attrs.evolve(updated, name=changes["group_name"])
-    accounts.update_group(updated)
-    if updated != group:
-        _renew_members(call, company, updated.id, "global" in (kind, group.type))
-    if kind == "global":  # one default group per company: the latest made global
-        for other in accounts.list_groups(company):
-            if other.id != updated.id and other.type == "global":
-                accounts.update_group(attrs.evolve(other, type="account"))
-    return ok({"id": updated.id})
+        update["name"] = changes["group_name"]
+    restart = privileges.payment_limit != group.privileges.payment_limit
+    if update:
+        accounts.update_group(company, group.id, update)
+    if restart:  # a new paymentLimit starts a new budget period; spending is never written back
+        accounts.restart_budget(company, group.id, call.now)
+    if update or restart:
+        _renew_members(call, company, group.id, "global" in (kind, group.type))
+    return ok({"id": group.id})
 
 
 @action(
@@ -445,13 +449,15 @@ def delete_privilege_group(call: Call) -> Outcome:
     group_id = (call.get("id") or "").strip()
     if not group_id:
         return fail("missingId", "id")
-    accounts = call.ctx.accounts
-    group = accounts.get_group(company, group_id)
+    accounts = call.accounts
+    group = accounts.get_group(company, group_id, for_update=True)
     if group is None:
         return fail("invalidId", "id")
-    if any(m.privilege_group_id == group_id for m in accounts.list_members(company)):
+    deletion = accounts.delete_group(company, group_id)  # checks for members in the same step
+    if deletion is GroupDeletion.IN_USE:
         return fail("groupHasMembers", "id")
-    accounts.delete_group(company, group_id)
+    if deletion is GroupDeletion.MISSING:  # pragma: no cover - read for update above
+        return fail("invalidId", "id")
     if group.type == "global":
         _renew_members(call, company, group_id, True)
     return ok()

@@ -15,7 +15,7 @@ from .._action import Access, Call, Outcome, Param, action, fail, fail_all, ok
 from .._result import ActionError
 from ..addressing import STANDARD_FIELDS
 from ..models import Account, Address, GuestCheckout
-from ..security.emails import parse_email
+from ..security.emails import EmailAddress, parse_email
 from ._common import (
     check_new_password,
     hasher,
@@ -27,8 +27,8 @@ from ._common import (
 )
 
 
-def _guest_addresses(call: Call, account: Account, checkout: GuestCheckout) -> Account:
-    """Store the checkout's addresses for *account*; the first of each type gets its role."""
+def _guest_addresses(call: Call, account: Account, checkout: GuestCheckout) -> dict[str, str]:
+    """Store the checkout's addresses for *account*; the roles the first of each type gets."""
     roles: dict[str, str] = {}
     for raw in checkout.addresses[: call.settings.max_addresses]:
         kind = raw.get("type", "bill")
@@ -37,39 +37,52 @@ def _guest_addresses(call: Call, account: Account, checkout: GuestCheckout) -> A
         address = Address(
             id=new_id(), account_id=account.id, type=kind, fields=fields, created_at=call.now
         )
-        call.ctx.accounts.add_address(address)
-        roles.setdefault(kind, address.id)
-        roles.setdefault("main", address.id)
-    return attrs.evolve(
-        account,
-        main_address_id=roles.get("main"),
-        default_bill_address_id=roles.get("bill"),
-        default_delivery_address_id=roles.get("delivery"),
-    )
+        call.accounts.add_address(address)
+        roles.setdefault(f"default_{kind}_address_id", address.id)
+        roles.setdefault("main_address_id", address.id)
+    return roles
 
 
-def _convert(call: Call, checkout: GuestCheckout, password: str) -> Outcome | None:
-    """Create the account from *checkout*; ``None`` when the address already has one."""
+@attrs.frozen
+class _Conversion:
+    """What the prepare step checked and hashed for a guest conversion."""
+
+    checkout: GuestCheckout
+    email: EmailAddress
+    password_hash: str = attrs.field(repr=False)
+
+
+def _conversion(call: Call, checkout: GuestCheckout, password: str) -> Outcome | _Conversion:
+    """Check the checkout's address against the mail limits and hash the password."""
     email = parse_email(checkout.email)
     if email is None:
         return fail("missingGuestData")
     if not mail_allowed(call, email.key):
         return fail("tooManyRequests")
+    return _Conversion(checkout, email, hasher(call).hash(password))
+
+
+def _convert(call: Call, conversion: _Conversion) -> Outcome | None:
+    """Create the account from the checkout; ``None`` when the address already has one."""
+    checkout, email = conversion.checkout, conversion.email
     company = new_id()
     account = Account(
         id=company,
         email=email.address,
         email_key=email.key,
-        password_hash=hasher(call).hash(password),
+        password_hash=conversion.password_hash,
         display_name=checkout.display_name[: call.settings.display_name_max_length],
         security_stamp=new_id(),
         created_at=call.now,
         company_id=company,
         admin=True,
     )
-    if not call.ctx.accounts.add_account(account):
+    accounts = call.accounts
+    if not accounts.add_account(account):
         return None
-    call.ctx.accounts.update_account(_guest_addresses(call, account, checkout))
+    roles = _guest_addresses(call, account, checkout)
+    if roles:
+        accounts.update_account(account.id, roles)
     mail_optin(call, account, "verify", "EmailVerify")
     call.ctx.session.set_guest_checkout(None)
     return ok()
@@ -86,8 +99,20 @@ _PASSWORDS = [
 ]
 
 
+def _guest_register_prepare(call: Call) -> Outcome | _Conversion:
+    checkout = call.ctx.session.guest_checkout
+    if checkout is None:
+        return fail("missingGuestData")
+    errors: list[ActionError] = []
+    password = _guest_password(call, checkout, errors)
+    if errors or password is None:
+        return fail_all(errors)
+    return _conversion(call, checkout, password)
+
+
 @action(
     "GuestRegister",
+    prepare=_guest_register_prepare,
     family="guest",
     access=Access.GUEST,
     denied_code="missingGuestData",
@@ -109,23 +134,37 @@ def guest_register(call: Call) -> Outcome:
     ``accountAlreadyExists``, or under ``enumeration_protection`` success
     with a notice to the owner.
     """
-    checkout = call.ctx.session.guest_checkout
-    if checkout is None:
-        return fail("missingGuestData")
-    errors: list[ActionError] = []
-    password = _guest_password(call, checkout, errors)
-    if errors or password is None:
-        return fail_all(errors)
-    outcome = _convert(call, checkout, password)
+    conversion: _Conversion = call.prepared
+    outcome = _convert(call, conversion)
     if outcome is not None:
         return outcome
     if not call.settings.enumeration_protection:
         return fail("accountAlreadyExists", "guestMail")
-    return _notify_owner(call, checkout)
+    return _notify_owner(call, conversion.checkout)
+
+
+def _save_guest_prepare(call: Call) -> Outcome | _Conversion:
+    checkout = call.ctx.session.guest_checkout
+    errors: list[ActionError] = []
+    given = (call.get("id") or "").strip()
+    if not given:
+        errors.append(ActionError("missingId", "id"))
+    password = _guest_password(call, checkout, errors) if checkout else None
+    if checkout is None:
+        if not (call.get("password") or ""):
+            errors.append(ActionError("missingPassword", "password"))
+        return fail_all([*errors, ActionError("missingGuestData")])
+    if errors or password is None:
+        return fail_all(errors)
+    claimed, recorded = parse_email(given), parse_email(checkout.email)
+    if claimed is None or recorded is None or claimed.key != recorded.key:
+        return fail("missingGuestData", "id")
+    return _conversion(call, checkout, password)
 
 
 @action(
     "SaveGuestDataToUser",
+    prepare=_save_guest_prepare,
     family="guest",
     access=Access.GUEST,
     blocked_when_locked=True,
@@ -146,29 +185,15 @@ def save_guest_data_to_user(call: Call) -> Outcome:
     the owner a notice instead (the catalog has no code for that case, and
     the checkout data is never attached to an existing account).
     """
-    checkout = call.ctx.session.guest_checkout
-    errors: list[ActionError] = []
-    given = (call.get("id") or "").strip()
-    if not given:
-        errors.append(ActionError("missingId", "id"))
-    password = _guest_password(call, checkout, errors) if checkout else None
-    if checkout is None:
-        if not (call.get("password") or ""):
-            errors.append(ActionError("missingPassword", "password"))
-        return fail_all([*errors, ActionError("missingGuestData")])
-    if errors or password is None:
-        return fail_all(errors)
-    claimed, recorded = parse_email(given), parse_email(checkout.email)
-    if claimed is None or recorded is None or claimed.key != recorded.key:
-        return fail("missingGuestData", "id")
-    outcome = _convert(call, checkout, password)
-    return outcome if outcome is not None else _notify_owner(call, checkout)
+    conversion: _Conversion = call.prepared
+    outcome = _convert(call, conversion)
+    return outcome if outcome is not None else _notify_owner(call, conversion.checkout)
 
 
 def _notify_owner(call: Call, checkout: GuestCheckout) -> Outcome:
     """The address has an account: tell its owner, answer success, forget the checkout."""
     email = parse_email(checkout.email)
-    owner = call.ctx.accounts.find_account(email.key) if email else None
+    owner = call.accounts.find_account(email.key) if email else None
     if owner is not None:
         send_mail(call, "account_exists", owner.email)
     call.ctx.session.set_guest_checkout(None)

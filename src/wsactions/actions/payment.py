@@ -64,7 +64,7 @@ def credit_card_delete(call: Call) -> Outcome:
     account = call.account
     if account is None:  # pragma: no cover - the access rule checked it
         return fail("notLoggedIn")
-    if not call.ctx.accounts.delete_card(account.id, call.get("pseudoCCId") or ""):
+    if not call.accounts.delete_card(account.id, call.get("pseudoCCId") or ""):
         return fail("invalidPseudoCCId", "pseudoCCId")
     return ok()
 

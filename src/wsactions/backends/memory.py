@@ -1,31 +1,58 @@
-"""In-memory stores with the same guarantees a database backend gives.
+"""In-memory storage with the same guarantees a database backend gives.
 
-One re-entrant lock guards all data of a :class:`MemoryStorage`. A
-transaction holds it for its whole duration and journals every write, so a
-unit of work is atomic and isolated (serializable, in fact); a block that
-raises is rolled back from the journal. Calls outside a transaction are
-atomic one by one. Thread-safe; not shared between processes.
+One re-entrant lock guards all data of a :class:`MemoryStorage`. A unit of
+work holds it for its whole duration and journals every write, so it is
+atomic and isolated (serializable, in fact: every read is a locking read);
+a block that raises is rolled back from the journal. Calls outside a unit
+of work are atomic one by one. The engine keeps hashing, scoring and mail
+delivery out of units of work, so the lock is held for microseconds.
+
+Every operation costs the same whatever the size of the store: tokens are
+indexed by account and purpose, members by company, logins by account.
+Thread-safe; not shared between processes.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Collection, MutableMapping, Sequence
+from collections.abc import Collection, Mapping, MutableMapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
-from ..errors import CardDataRefusedError, StoreError
-from ..models import Account, Address, PrivilegeGroup, SavedCard, TokenRecord
+from ..errors import CardDataRefusedError
+from ..models import (
+    Account,
+    Address,
+    GroupDeletion,
+    LoginRecord,
+    PrivilegeGroup,
+    SavedCard,
+    TokenRecord,
+)
 from ..security.cards import looks_like_card_number
 
 _MISSING: Any = object()
 
+#: Fields only :meth:`MemoryAccountStore.change_email` (or nothing) may change.
+_ACCOUNT_IDENTITY = frozenset({"id", "email", "email_key"})
+_ACCOUNT_FIELDS = frozenset(f.name for f in attrs.fields(Account)) - _ACCOUNT_IDENTITY
+_ADDRESS_FIELDS = frozenset({"type", "fields", "visibility"})
+_GROUP_FIELDS = frozenset({"name", "type", "privileges"})
+_ROLES = ("main_address_id", "default_bill_address_id", "default_delivery_address_id")
+
+
+def _checked(changes: Mapping[str, Any], allowed: frozenset[str], what: str) -> dict[str, Any]:
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"{what} cannot set {sorted(unknown)}; allowed: {sorted(allowed)}")
+    return dict(changes)
+
 
 class _Journal:
-    """Undo log of one transaction."""
+    """Undo log of one unit of work."""
 
     __slots__ = ("entries",)
 
@@ -49,10 +76,14 @@ class _Tables:
         self.depth = 0
         self.accounts: dict[str, Account] = {}
         self.emails: dict[str, str] = {}
+        self.members: dict[str, dict[str, None]] = {}  # company -> account ids, in order
         self.addresses: dict[str, dict[str, Address]] = {}
         self.cards: dict[str, dict[str, SavedCard]] = {}
         self.groups: dict[str, dict[str, PrivilegeGroup]] = {}
         self.tokens: dict[str, TokenRecord] = {}
+        self.token_owners: dict[str, dict[str, str]] = {}  # account -> purpose -> hash
+        self.logins: dict[str, LoginRecord] = {}
+        self.login_owners: dict[str, dict[str, None]] = {}  # account -> login ids, in order
 
     def put(self, container: MutableMapping[Any, Any], key: Any, value: Any) -> None:
         if self.journal is not None:
@@ -73,6 +104,41 @@ class _Tables:
             self.put(table, owner, inner)
         return inner
 
+    # cross-table steps, called with the lock held ------------------------------------
+    def drop_token(self, token_hash: str) -> TokenRecord | None:
+        record = self.tokens.get(token_hash)
+        if record is None:
+            return None
+        self.drop(self.tokens, token_hash)
+        owned = self.token_owners.get(record.account_id, {})
+        if owned.get(record.purpose) == token_hash:
+            self.drop(owned, record.purpose)
+        return record
+
+    def drop_login(self, login_id: str) -> bool:
+        record = self.logins.get(login_id)
+        if record is None:
+            return False
+        self.drop(self.logins, login_id)
+        self.drop(self.login_owners.get(record.account_id, {}), login_id)
+        return True
+
+    def drop_account(self, account_id: str) -> bool:
+        old = self.accounts.get(account_id)
+        if old is None:
+            return False
+        self.drop(self.accounts, account_id)
+        self.drop(self.emails, old.email_key)
+        if old.company_id is not None:
+            self.drop(self.members.get(old.company_id, {}), account_id)
+        self.drop(self.addresses, account_id)
+        self.drop(self.cards, account_id)
+        for token_hash in list(self.token_owners.get(account_id, {}).values()):
+            self.drop_token(token_hash)
+        for login_id in list(self.login_owners.get(account_id, {})):
+            self.drop_login(login_id)
+        return True
+
 
 class MemoryAccountStore:
     """Accounts, addresses, saved cards and privilege groups in memory."""
@@ -82,58 +148,103 @@ class MemoryAccountStore:
 
     # accounts --------------------------------------------------------------
     def add_account(self, account: Account) -> bool:
-        """Create *account* unless its email_key is taken (atomic)."""
+        """Create *account* unless its email_key (or id) is taken (atomic)."""
         t = self._t
         with t.lock:
             if account.email_key in t.emails or account.id in t.accounts:
                 return False
             t.put(t.accounts, account.id, account)
             t.put(t.emails, account.email_key, account.id)
+            if account.company_id is not None:
+                t.put(t.bucket(t.members, account.company_id), account.id, None)
             return True
 
-    def get_account(self, account_id: str) -> Account | None:
+    def get_account(self, account_id: str, *, for_update: bool = False) -> Account | None:
         """The account with *account_id*."""
         return self._t.accounts.get(account_id)
 
-    def find_account(self, email_key: str) -> Account | None:
+    def find_account(self, email_key: str, *, for_update: bool = False) -> Account | None:
         """The account whose identity key is *email_key*."""
         t = self._t
         with t.lock:
             account_id = t.emails.get(email_key)
             return None if account_id is None else t.accounts.get(account_id)
 
-    def update_account(self, account: Account) -> bool:
-        """Replace the account; ``False`` when its new email_key belongs to another account."""
-        t = self._t
-        with t.lock:
-            old = t.accounts.get(account.id)
-            if old is None:
-                raise StoreError(f"no account {account.id!r} to update")
-            if account.email_key != old.email_key:
-                if account.email_key in t.emails:
-                    return False
-                t.drop(t.emails, old.email_key)
-                t.put(t.emails, account.email_key, account.id)
-            t.put(t.accounts, account.id, account)
-            return True
-
-    def delete_account(self, account_id: str) -> None:
-        """Remove the account with its addresses and cards."""
+    def update_account(self, account_id: str, changes: Mapping[str, Any]) -> bool:
+        """Set the named fields; ``False`` when the account is gone."""
+        values = _checked(changes, _ACCOUNT_FIELDS, "update_account")
         t = self._t
         with t.lock:
             old = t.accounts.get(account_id)
             if old is None:
-                return
-            t.drop(t.accounts, account_id)
-            t.drop(t.emails, old.email_key)
-            t.drop(t.addresses, account_id)
-            t.drop(t.cards, account_id)
+                return False
+            self._replace(old, attrs.evolve(old, **values))
+            return True
 
-    def list_members(self, company_id: str) -> Sequence[Account]:
+    def change_email(
+        self, account_id: str, email: str, email_key: str, changes: Mapping[str, Any]
+    ) -> bool:
+        """Move the account to a new address unless it is taken; ``False`` otherwise."""
+        values = _checked(changes, _ACCOUNT_FIELDS, "change_email")
+        t = self._t
+        with t.lock:
+            old = t.accounts.get(account_id)
+            owner = t.emails.get(email_key)
+            if old is None or owner not in (None, account_id):
+                return False
+            t.drop(t.emails, old.email_key)
+            t.put(t.emails, email_key, account_id)
+            self._replace(old, attrs.evolve(old, email=email, email_key=email_key, **values))
+            return True
+
+    def _replace(self, old: Account, new: Account) -> None:
+        t = self._t
+        if old.company_id != new.company_id:
+            if old.company_id is not None:
+                t.drop(t.members.get(old.company_id, {}), old.id)
+            if new.company_id is not None:
+                t.put(t.bucket(t.members, new.company_id), new.id, None)
+        t.put(t.accounts, new.id, new)
+
+    def delete_account(self, account_id: str) -> bool:
+        """Remove the account with its addresses, cards, tokens and logins."""
+        t = self._t
+        with t.lock:
+            return t.drop_account(account_id)
+
+    def delete_company(self, company_id: str) -> Sequence[str]:
+        """Remove every member and every group of the company; the removed account ids."""
+        t = self._t
+        with t.lock:
+            removed = list(t.members.get(company_id, {}))
+            for account_id in removed:
+                t.drop_account(account_id)
+            t.drop(t.members, company_id)
+            t.drop(t.groups, company_id)
+            return removed
+
+    def list_members(self, company_id: str, *, for_update: bool = False) -> Sequence[Account]:
         """Every account of the company, oldest first."""
-        with self._t.lock:
-            found = [a for a in self._t.accounts.values() if a.company_id == company_id]
-        return sorted(found, key=lambda a: a.created_at)
+        t = self._t
+        with t.lock:
+            return [t.accounts[i] for i in t.members.get(company_id, {})]
+
+    def renew_rights(
+        self, company_id: str, rights_stamp: str, *, group_id: str | None, ungrouped: bool
+    ) -> int:
+        """Give the members of *group_id* (and the ungrouped ones) a new rights stamp."""
+        t = self._t
+        renewed = 0
+        with t.lock:
+            for account_id in t.members.get(company_id, {}):
+                member = t.accounts[account_id]
+                assigned = member.privilege_group_id
+                if (group_id is not None and assigned == group_id) or (
+                    ungrouped and assigned is None
+                ):
+                    t.put(t.accounts, account_id, attrs.evolve(member, rights_stamp=rights_stamp))
+                    renewed += 1
+        return renewed
 
     # addresses ---------------------------------------------------------------
     def add_address(self, address: Address) -> None:
@@ -142,7 +253,9 @@ class MemoryAccountStore:
         with t.lock:
             t.put(t.bucket(t.addresses, address.account_id), address.id, address)
 
-    def get_address(self, account_id: str, address_id: str) -> Address | None:
+    def get_address(
+        self, account_id: str, address_id: str, *, for_update: bool = False
+    ) -> Address | None:
         """The address if it belongs to *account_id*."""
         with self._t.lock:
             return self._t.addresses.get(account_id, {}).get(address_id)
@@ -152,23 +265,38 @@ class MemoryAccountStore:
         with self._t.lock:
             return list(self._t.addresses.get(account_id, {}).values())
 
-    def update_address(self, address: Address) -> None:
-        """Replace an existing address of the same account."""
+    def count_addresses(self, account_id: str) -> int:
+        """How many addresses the account has."""
+        with self._t.lock:
+            return len(self._t.addresses.get(account_id, {}))
+
+    def update_address(self, account_id: str, address_id: str, changes: Mapping[str, Any]) -> bool:
+        """Set the named fields of an address of *account_id*; ``False`` when it is gone."""
+        values = _checked(changes, _ADDRESS_FIELDS, "update_address")
         t = self._t
         with t.lock:
-            book = t.addresses.get(address.account_id, {})
-            if address.id not in book:
-                raise StoreError(f"no address {address.id!r} to update")
-            t.put(book, address.id, address)
+            book = t.addresses.get(account_id, {})
+            old = book.get(address_id)
+            if old is None:
+                return False
+            t.put(book, address_id, attrs.evolve(old, **values))
+            return True
 
     def delete_address(self, account_id: str, address_id: str) -> bool:
-        """Remove the address if it belongs to *account_id*."""
+        """Remove the address and clear the roles that pointed to it."""
         t = self._t
         with t.lock:
             book = t.addresses.get(account_id, {})
             if address_id not in book:
                 return False
             t.drop(book, address_id)
+            account = t.accounts.get(account_id)
+            if account is not None:
+                cleared: dict[str, Any] = {
+                    r: None for r in _ROLES if getattr(account, r) == address_id
+                }
+                if cleared:
+                    t.put(t.accounts, account_id, attrs.evolve(account, **cleared))
             return True
 
     # saved cards -------------------------------------------------------------
@@ -200,13 +328,21 @@ class MemoryAccountStore:
             return True
 
     # privilege groups ----------------------------------------------------------
-    def add_group(self, group: PrivilegeGroup) -> None:
-        """Store a new group."""
+    def add_group(self, group: PrivilegeGroup) -> bool:
+        """Store a new group; ``False`` when the company has one of that id."""
         t = self._t
         with t.lock:
-            t.put(t.bucket(t.groups, group.company_id), group.id, group)
+            groups = t.bucket(t.groups, group.company_id)
+            if group.id in groups:
+                return False
+            if group.type == "global":
+                self._demote_global(group.company_id)
+            t.put(groups, group.id, group)
+            return True
 
-    def get_group(self, company_id: str, group_id: str) -> PrivilegeGroup | None:
+    def get_group(
+        self, company_id: str, group_id: str, *, for_update: bool = False
+    ) -> PrivilegeGroup | None:
         """The group if it belongs to *company_id*."""
         with self._t.lock:
             return self._t.groups.get(company_id, {}).get(group_id)
@@ -216,53 +352,103 @@ class MemoryAccountStore:
         with self._t.lock:
             return list(self._t.groups.get(company_id, {}).values())
 
-    def update_group(self, group: PrivilegeGroup) -> None:
-        """Replace an existing group."""
+    def update_group(self, company_id: str, group_id: str, changes: Mapping[str, Any]) -> bool:
+        """Set name, type or privileges; a new ``global`` group demotes the former one."""
+        values = _checked(changes, _GROUP_FIELDS, "update_group")
         t = self._t
         with t.lock:
-            groups = t.groups.get(group.company_id, {})
-            if group.id not in groups:
-                raise StoreError(f"no privilege group {group.id!r} to update")
-            t.put(groups, group.id, group)
+            groups = t.groups.get(company_id, {})
+            old = groups.get(group_id)
+            if old is None:
+                return False
+            if values.get("type") == "global" and old.type != "global":
+                self._demote_global(company_id)
+            t.put(groups, group_id, attrs.evolve(old, **values))
+            return True
 
-    def delete_group(self, company_id: str, group_id: str) -> bool:
-        """Remove the group if it belongs to *company_id*."""
+    def _demote_global(self, company_id: str) -> None:
+        t = self._t
+        groups = t.groups.get(company_id, {})
+        for other in list(groups.values()):
+            if other.type == "global":
+                t.put(groups, other.id, attrs.evolve(other, type="account"))
+
+    def restart_budget(self, company_id: str, group_id: str, since: float) -> bool:
+        """Start a new budget period at *since* with nothing spent."""
+        return self._change_budget(company_id, group_id, lambda g: (Decimal(0), since))
+
+    def delete_group(self, company_id: str, group_id: str) -> GroupDeletion:
+        """Remove the group unless a member is assigned to it."""
         t = self._t
         with t.lock:
             groups = t.groups.get(company_id, {})
             if group_id not in groups:
-                return False
+                return GroupDeletion.MISSING
+            for account_id in t.members.get(company_id, {}):
+                if t.accounts[account_id].privilege_group_id == group_id:
+                    return GroupDeletion.IN_USE
             t.drop(groups, group_id)
-            return True
+            return GroupDeletion.DELETED
 
-    def charge_group(
-        self, company_id: str, group_id: str, amount: Decimal, limit: Decimal | None
+    def charge_group(self, company_id: str, group_id: str, amount: Decimal) -> bool:
+        """Add *amount* to the spending unless the stored limits refuse it."""
+
+        def charge(group: PrivilegeGroup) -> tuple[Decimal, float] | None:
+            privileges = group.privileges
+            per_order = privileges.payment_limit_per_order
+            if per_order is not None and amount > per_order:
+                return None
+            total = group.spent + amount
+            budget = privileges.payment_limit
+            if budget is not None and total > budget:
+                return None
+            return total, group.budget_since
+
+        return self._change_budget(company_id, group_id, charge)
+
+    def refund_group(
+        self, company_id: str, group_id: str, amount: Decimal, charged_at: float
     ) -> bool:
-        """Add *amount* to the group's spending unless the total would exceed *limit*."""
+        """Give *amount* back if it was charged in the current period (never below zero)."""
+
+        def refund(group: PrivilegeGroup) -> tuple[Decimal, float] | None:
+            if charged_at < group.budget_since or group.spent <= 0:
+                return None
+            return max(Decimal(0), group.spent - amount), group.budget_since
+
+        return self._change_budget(company_id, group_id, refund)
+
+    def _change_budget(self, company_id: str, group_id: str, step: Any) -> bool:
         t = self._t
         with t.lock:
-            group = t.groups.get(company_id, {}).get(group_id)
+            groups = t.groups.get(company_id, {})
+            group = groups.get(group_id)
             if group is None:
                 return False
-            total = group.spent + amount
-            if limit is not None and total > limit:
+            result = step(group)
+            if result is None:
                 return False
-            t.put(t.groups[company_id], group_id, attrs.evolve(group, spent=total))
+            spent, since = result
+            t.put(groups, group_id, attrs.evolve(group, spent=spent, budget_since=since))
             return True
 
 
 class MemoryTokenStore:
-    """Opt-in token records keyed by token hash."""
+    """Opt-in token records keyed by token hash, indexed by account and purpose."""
 
     def __init__(self, tables: _Tables) -> None:
         self._t = tables
 
     def add(self, record: TokenRecord) -> None:
-        """Store *record*; older tokens of the same account and purpose are revoked."""
+        """Store *record*; the account's older token of the same purpose is revoked."""
         t = self._t
         with t.lock:
-            self._drop_where(record.account_id, (record.purpose,))
+            owned = t.bucket(t.token_owners, record.account_id)
+            older = owned.get(record.purpose)
+            if older is not None:
+                t.drop_token(older)
             t.put(t.tokens, record.token_hash, record)
+            t.put(owned, record.purpose, record.token_hash)
 
     def get(self, token_hash: str) -> TokenRecord | None:
         """The record, not used up."""
@@ -270,57 +456,117 @@ class MemoryTokenStore:
 
     def consume(self, token_hash: str) -> TokenRecord | None:
         """Remove and return the record; at most one caller gets it."""
-        t = self._t
-        with t.lock:
-            record = t.tokens.get(token_hash)
-            if record is not None:
-                t.drop(t.tokens, token_hash)
-            return record
+        with self._t.lock:
+            return self._t.drop_token(token_hash)
 
     def revoke(self, account_id: str, purposes: Collection[str] | None = None) -> None:
         """Remove the account's tokens of *purposes* (all when ``None``)."""
-        with self._t.lock:
-            self._drop_where(account_id, purposes)
-
-    def _drop_where(self, account_id: str, purposes: Collection[str] | None) -> None:
         t = self._t
-        doomed = [
-            h
-            for h, r in t.tokens.items()
-            if r.account_id == account_id and (purposes is None or r.purpose in purposes)
-        ]
-        for token_hash in doomed:
-            t.drop(t.tokens, token_hash)
+        with t.lock:
+            owned = t.token_owners.get(account_id, {})
+            for purpose, token_hash in list(owned.items()):
+                if purposes is None or purpose in purposes:
+                    t.drop_token(token_hash)
+
+
+class MemoryLoginStore:
+    """Login records keyed by id, indexed by account."""
+
+    def __init__(self, tables: _Tables) -> None:
+        self._t = tables
+
+    def add_login(self, record: LoginRecord) -> None:
+        """Store a new login."""
+        t = self._t
+        with t.lock:
+            t.put(t.logins, record.id, record)
+            t.put(t.bucket(t.login_owners, record.account_id), record.id, None)
+
+    def get_login(self, login_id: str) -> LoginRecord | None:
+        """The login *login_id*."""
+        return self._t.logins.get(login_id)
+
+    def touch_login(self, login_id: str, now: float) -> None:
+        """Record a use of the login at *now*."""
+        t = self._t
+        with t.lock:
+            record = t.logins.get(login_id)
+            if record is not None and now > record.last_seen:
+                t.put(t.logins, login_id, attrs.evolve(record, last_seen=now))
+
+    def list_logins(self, account_id: str) -> Sequence[LoginRecord]:
+        """The account's logins, oldest first."""
+        t = self._t
+        with t.lock:
+            return [t.logins[i] for i in t.login_owners.get(account_id, {})]
+
+    def end_login(self, login_id: str) -> bool:
+        """Remove one login."""
+        with self._t.lock:
+            return self._t.drop_login(login_id)
+
+    def end_logins(self, account_id: str, *, keep: str | None = None) -> int:
+        """Remove the account's logins except *keep*."""
+        t = self._t
+        with t.lock:
+            doomed = [i for i in t.login_owners.get(account_id, {}) if i != keep]
+            for login_id in doomed:
+                t.drop_login(login_id)
+            return len(doomed)
 
 
 class MemoryCounterStore:
-    """Sliding-window counters: the times of recent events per key."""
+    """Sliding-window counters: at most *limit* recent event times per key.
+
+    Keys whose newest event left its window are swept whenever the number
+    of keys has doubled since the last sweep (amortised constant cost).
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._events: dict[str, deque[float]] = {}
+        self._events: dict[str, tuple[deque[float], float]] = {}  # key -> (times, window)
+        self._sweep_at = 1024
 
-    def hit(self, key: str, now: float, window: float) -> int:
-        """Record one event; the number within *window*, this one included."""
+    def hit(self, key: str, now: float, window: float, limit: int) -> int:
+        """Record one event unless *limit* lie within *window*; the count including it."""
         with self._lock:
-            events = self._events.setdefault(key, deque())
+            entry = self._events.get(key)
+            events = entry[0] if entry is not None else deque()
             self._expire(events, now, window)
+            if len(events) >= limit:
+                self._events[key] = (events, window)
+                return limit + 1
             events.append(now)
+            self._events[key] = (events, window)
+            if len(self._events) >= self._sweep_at:
+                self._sweep(now)
             return len(events)
 
     def count(self, key: str, now: float, window: float) -> int:
         """The number of events within *window*."""
         with self._lock:
-            events = self._events.get(key)
-            if not events:
+            entry = self._events.get(key)
+            if entry is None:
                 return 0
-            self._expire(events, now, window)
-            return len(events)
+            self._expire(entry[0], now, window)
+            return len(entry[0])
 
     def reset(self, key: str) -> None:
         """Forget *key*'s events."""
         with self._lock:
             self._events.pop(key, None)
+
+    def __len__(self) -> int:
+        """How many keys are held (expired ones until the next sweep)."""
+        return len(self._events)
+
+    def _sweep(self, now: float) -> None:
+        self._events = {
+            k: (events, window)
+            for k, (events, window) in self._events.items()
+            if events and events[-1] > now - window
+        }
+        self._sweep_at = max(1024, 2 * len(self._events))
 
     @staticmethod
     def _expire(events: deque[float], now: float, window: float) -> None:
@@ -359,12 +605,13 @@ class _Transaction:
 
 
 class MemoryStorage:
-    """The in-memory backend: account, token and counter stores with one unit of work."""
+    """The in-memory backend: account, token, login and counter stores with one unit of work."""
 
     def __init__(self) -> None:
         self._tables = _Tables()
         self._accounts = MemoryAccountStore(self._tables)
         self._tokens = MemoryTokenStore(self._tables)
+        self._logins = MemoryLoginStore(self._tables)
         self._counters = MemoryCounterStore()
 
     @property
@@ -378,6 +625,11 @@ class MemoryStorage:
         return self._tokens
 
     @property
+    def logins(self) -> MemoryLoginStore:
+        """The login records."""
+        return self._logins
+
+    @property
     def counters(self) -> MemoryCounterStore:
         """The throttling counters."""
         return self._counters
@@ -387,7 +639,7 @@ class MemoryStorage:
         return _Transaction(self._tables)
 
     def snapshot(self) -> dict[str, Any]:
-        """A deep, comparable copy of everything stored (counters aside), for tests."""
+        """Everything stored (counters and logins' last_seen aside) as comparable values."""
         t = self._tables
         with t.lock:
             return {
@@ -396,4 +648,5 @@ class MemoryStorage:
                 "cards": {k: dict(v) for k, v in t.cards.items() if v},
                 "groups": {k: dict(v) for k, v in t.groups.items() if v},
                 "tokens": dict(t.tokens),
+                "logins": {k: attrs.evolve(v, last_seen=0.0) for k, v in t.logins.items()},
             }

@@ -17,22 +17,24 @@ production.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-from ._context import Context, RequestInfo
-from ._registry import ActionRegistry, default_registry
-from ._result import ActionHandle, ActionResult
-from ._view import TemplateView
-from .backends.memory import MemoryStorage
-from .events import ActionEvent
-from .mail import Mail, RecordingMailer
-from .models import Account
-from .security.emails import parse_email
-from .security.passwords import hasher_for
-from .sessions import MappingSession
-from .settings import TESTING_HASHING, Settings
+from .._action import current_account, login_id
+from .._context import Context, RequestInfo
+from .._registry import ActionRegistry, default_registry
+from .._result import ActionHandle, ActionResult
+from .._view import TemplateView
+from ..backends.memory import MemoryStorage
+from ..events import ActionEvent
+from ..mail import Mail, RecordingMailer
+from ..models import Account, LoginRecord
+from ..protocols import AccountStore, LoginStore, Storage, TokenStore
+from ..security.emails import parse_email
+from ..security.passwords import hasher_for
+from ..sessions import MappingSession
+from ..settings import TESTING_HASHING, Settings
 
 __all__ = ["TEST_SECRET_KEY", "Client", "FakeClock", "Harness", "testing_settings"]
 
@@ -71,24 +73,31 @@ class FakeClock:
 
 
 class Harness:
-    """A whole shop in memory: settings, registry, stores, mailer, clock and events.
+    """A whole shop: settings, registry, storage, mailer, clock and events.
 
     Pass *settings*, or keyword overrides for :func:`testing_settings`
-    (``Harness(enumeration_protection=True)``).
+    (``Harness(enumeration_protection=True)``). *storage* is any
+    :class:`~wsactions.protocols.Storage`; without one, a new storage from
+    :attr:`default_storage` (memory unless a test suite sets another
+    factory, as ``pytest --storage`` does for this project's suite).
     """
+
+    #: Makes the storage of a Harness built without one.
+    default_storage: ClassVar[Callable[[], Storage]] = MemoryStorage
 
     def __init__(
         self,
         settings: Settings | None = None,
         *,
         registry: ActionRegistry | None = None,
+        storage: Storage | None = None,
         **overrides: Any,
     ) -> None:
         if settings is not None and overrides:
             raise TypeError("pass either settings or keyword overrides, not both")
         self.settings = settings or testing_settings(**overrides)
         self.clock = FakeClock()
-        self.storage = MemoryStorage()
+        self.storage: Storage = storage if storage is not None else type(self).default_storage()
         self.mailer = RecordingMailer()
         self.events: list[ActionEvent] = []
         self.registry = registry or default_registry(self.settings)
@@ -96,14 +105,19 @@ class Harness:
         self.registry.event_sink = self.events.append
 
     @property
-    def accounts(self) -> Any:
+    def accounts(self) -> AccountStore:
         """The account store (for setup and assertions)."""
         return self.storage.accounts
 
     @property
-    def tokens(self) -> Any:
+    def tokens(self) -> TokenStore:
         """The opt-in token store."""
         return self.storage.tokens
+
+    @property
+    def logins(self) -> LoginStore:
+        """The login records."""
+        return self.storage.logins
 
     @property
     def outbox(self) -> list[Mail]:
@@ -156,9 +170,28 @@ class Harness:
             raise ValueError(f"an account for {email!r} exists already")
         return account
 
+    def log_in(self, client: Client, account: Account) -> None:
+        """Log *client* in to *account* without a password (a login record, as Login makes)."""
+        secret = secrets.token_urlsafe(32)
+        now = self.clock.now()
+        self.storage.logins.add_login(
+            LoginRecord(
+                id=login_id(secret),
+                account_id=account.id,
+                created_at=now,
+                last_seen=now,
+                client_address=client.client_address,
+            )
+        )
+        client.session.log_in(account.id, account.security_stamp, account.rights_stamp, secret)
+
     def state(self) -> dict[str, Any]:
         """Everything stored plus the number of mails sent: compare before and after."""
         return {**self.storage.snapshot(), "mails": len(self.outbox)}
+
+    def current_account(self, client: Client) -> Account | None:
+        """The account *client* is logged in to, checked as every request checks it."""
+        return current_account(client.context())
 
 
 class Client:
