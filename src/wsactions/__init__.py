@@ -7,8 +7,19 @@ templates render. See the README for a tour.
 
 from __future__ import annotations
 
-from . import optin, rights
-from ._action import Access, ActionSpec, Call, Outcome, Param, action, fail, fail_all, ok
+from . import logins, optin, rights
+from ._action import (
+    Access,
+    ActionSpec,
+    Call,
+    Outcome,
+    Param,
+    action,
+    current_account,
+    fail,
+    fail_all,
+    ok,
+)
 from ._context import Context, RequestInfo, SystemClock
 from ._registry import CONTROL_FIELDS, ActionRegistry, default_registry
 from ._result import ActionError, ActionHandle, ActionResult
@@ -27,7 +38,9 @@ from .mail import ConsoleMailer, Mail, RecordingMailer, SmtpMailer
 from .models import (
     Account,
     Address,
+    GroupDeletion,
     GuestCheckout,
+    LoginRecord,
     PrivilegeGroup,
     Privileges,
     SavedCard,
@@ -63,7 +76,9 @@ __all__ = [
     "ConfigurationError",
     "ConsoleMailer",
     "Context",
+    "GroupDeletion",
     "GuestCheckout",
+    "LoginRecord",
     "Mail",
     "MappingSession",
     "Outcome",
@@ -87,10 +102,12 @@ __all__ = [
     "UnknownActionError",
     "WsactionsError",
     "action",
+    "current_account",
     "default_registry",
     "fail",
     "fail_all",
     "log_event",
+    "logins",
     "ok",
     "optin",
     "rights",

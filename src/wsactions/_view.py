@@ -15,9 +15,9 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from ._action import logged_in_account, peek_optin
+from ._action import logged_in_account, login_id, peek_optin
 from ._result import ActionError, ActionResult
-from .models import Account, Address, PrivilegeGroup, SavedCard
+from .models import Account, Address, LoginRecord, PrivilegeGroup, SavedCard
 
 if TYPE_CHECKING:
     from ._registry import ActionRegistry
@@ -249,11 +249,52 @@ class AccountView:
         return self._role(self._account.default_delivery_address_id if self._account else None)
 
     @cached_property
+    def logins(self) -> Sequence[LoginView]:
+        """Where the account is logged in (oldest first); ``current`` marks this session."""
+        if self._account is None:
+            return ()
+        secret = self._ctx.session.login_secret
+        mine = login_id(secret) if secret else None
+        records = self._ctx.storage.logins.list_logins(self._account.id)
+        return tuple(LoginView(r, r.id == mine) for r in records)
+
+    @cached_property
     def pseudoCreditCards(self) -> Sequence[SavedCard]:
         """The saved (pseudonymised) cards."""
         if self._account is None:
             return ()
         return tuple(self._ctx.storage.accounts.list_cards(self._account.id))
+
+
+class LoginView:
+    """One login of the account, as a session overview page lists it."""
+
+    __slots__ = ("_record", "current")
+
+    def __init__(self, record: LoginRecord, current: bool) -> None:
+        self._record = record
+        #: Whether this is the login of the browser showing the page.
+        self.current = current
+
+    @property
+    def id(self) -> str:
+        """The login's id (for :func:`wsactions.logins.end_login`)."""
+        return self._record.id
+
+    @property
+    def created(self) -> float:
+        """When the customer logged in (seconds since the epoch)."""
+        return self._record.created_at
+
+    @property
+    def lastSeen(self) -> float:
+        """When the login was last used (updated at most once a minute)."""
+        return self._record.last_seen
+
+    @property
+    def clientAddress(self) -> str:
+        """The client address the login was made from."""
+        return self._record.client_address
 
 
 class MemberView:

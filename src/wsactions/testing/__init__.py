@@ -35,8 +35,16 @@ from ..security.emails import parse_email
 from ..security.passwords import hasher_for
 from ..sessions import MappingSession
 from ..settings import TESTING_HASHING, Settings
+from ._interleave import interleave
 
-__all__ = ["TEST_SECRET_KEY", "Client", "FakeClock", "Harness", "testing_settings"]
+__all__ = [
+    "TEST_SECRET_KEY",
+    "Client",
+    "FakeClock",
+    "Harness",
+    "interleave",
+    "testing_settings",
+]
 
 #: The secret key of :func:`testing_settings`; public, so never use it in production.
 TEST_SECRET_KEY = "wsactions-testing-secret-key-not-for-production"
