@@ -7,11 +7,15 @@ examples, for a run by hand). ``HYPOTHESIS_PROFILE=thorough pytest`` picks one.
 
 from __future__ import annotations
 
+import importlib
 import os
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import settings
 
+from wsactions.backends.memory import MemoryStorage
 from wsactions.testing import Client, Harness
 
 settings.register_profile("default", deadline=None, max_examples=50)
@@ -36,3 +40,34 @@ def alice(shop: Harness) -> Client:
 def bob(shop: Harness) -> Client:
     """A second browser of the same ``shop``."""
     return shop.client(client_address="203.0.113.20")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--storage``: the backend every Harness of the suite runs on."""
+    parser.addoption(
+        "--storage",
+        default=os.environ.get("WSACTIONS_TEST_STORAGE", "memory"),
+        help="memory (default), or module:factory, a zero-argument callable returning a "
+        "fresh, empty storage (also from WSACTIONS_TEST_STORAGE)",
+    )
+
+
+def storage_factory(name: str) -> Callable[[], Any]:
+    """The factory *name* stands for: ``memory`` or ``module:attribute``."""
+    if name == "memory":
+        return MemoryStorage
+    module, _, attribute = name.partition(":")
+    if not attribute:
+        raise pytest.UsageError(f"--storage {name!r}: use 'memory' or 'module:factory'")
+    factory: Callable[[], Any] = getattr(importlib.import_module(module), attribute)
+    return factory
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point every Harness built without a storage at the chosen backend."""
+    Harness.default_storage = storage_factory(config.getoption("--storage"))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Name the storage backend in the header of every run."""
+    return f"wsactions storage: {config.getoption('--storage')}"
