@@ -169,8 +169,12 @@ class AccountView:
 
     @property
     def email(self) -> str | None:
-        """The account's email address."""
-        return self._account.email if self._account else None
+        """The account's email address; for a guest checkout (nobody logged in) the guest's
+        address, as the seed's SaveGuestDataToUser form fills ``id`` from it."""
+        if self._account is not None:
+            return self._account.email
+        checkout = self._ctx.session.guest_checkout
+        return checkout.email if checkout else None
 
     @property
     def displayName(self) -> str | None:

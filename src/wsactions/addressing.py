@@ -120,6 +120,8 @@ _HOUSE_NUMBER = re.compile(r"[^\W_]+(?:(?:\s*[-/.,]\s*|\s+)[^\W_]+)*")
 _PHONE = re.compile(r"[0-9 +()\-/.]+")
 _GENERIC_ZIP = re.compile(r"[A-Z0-9]+(?:[ -][A-Z0-9]+)*")
 _NFKC_FIELDS = frozenset({"zip", "phone", "houseNumber"})
+#: A value longer than this many times its field's limit is refused before it is normalised.
+_RAW_LENGTH_FACTOR = 4
 _I18N_FIELDS = {
     "street_address": "street",
     "postal_code": "zip",
@@ -350,6 +352,8 @@ def validate_address(
     for name, raw in merged.items():
         if name not in known:
             errors[name] = UNKNOWN_FIELD_SUBCODE
+        elif len(raw) > rules.limit(name) * _RAW_LENGTH_FACTOR:
+            errors[name] = "maxlen"  # never normalised: NFKC is quadratic on crafted input
         elif _INVALID_CHARS.search(raw):
             errors[name] = "numeric"
         else:

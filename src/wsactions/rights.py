@@ -59,9 +59,20 @@ def _deny_all(company_id: str, group_id: str) -> PrivilegeGroup:
     return PrivilegeGroup(id=group_id, company_id=company_id, name="", privileges=nothing)
 
 
+#: The largest order amount the API takes (larger ones raise ``ValueError``, never
+#: ``decimal.Overflow`` from adding them to a budget).
+MAX_ORDER_AMOUNT = Decimal("1e15")
+
+
 def _amount(amount: Decimal) -> Decimal:
-    if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0:
-        raise ValueError("order amounts are finite, non-negative Decimal values")
+    if (
+        not isinstance(amount, Decimal)
+        or not amount.is_finite()
+        or not 0 <= amount <= MAX_ORDER_AMOUNT
+    ):
+        raise ValueError(
+            f"order amounts are finite Decimal values from 0 to {MAX_ORDER_AMOUNT:,f}"
+        )
     return amount
 
 
@@ -84,7 +95,7 @@ class MemberRights:
         :data:`PER_ORDER_LIMIT` when above ``paymentLimitPerOrder``,
         :data:`BUDGET_LIMIT` when above what remains of ``paymentLimit`` since
         the limit was set. Raises ``ValueError`` for an amount that is not a
-        finite, non-negative ``Decimal``.
+        finite ``Decimal`` from 0 to :data:`MAX_ORDER_AMOUNT`.
         """
         amount = _amount(amount)
         if self.group is None:

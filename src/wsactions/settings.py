@@ -56,10 +56,10 @@ class PasswordPolicy:
     def __attrs_post_init__(self) -> None:
         if self.min_length < 1:
             raise ConfigurationError("PasswordPolicy.min_length must be at least 1")
-        if self.max_length < 64 or self.max_length < self.min_length:
+        if not 64 <= self.max_length <= 1024 or self.max_length < self.min_length:
             raise ConfigurationError(
-                "PasswordPolicy.max_length must be at least 64 (ASVS 6.2.9) "
-                "and not below min_length"
+                "PasswordPolicy.max_length must be between 64 (ASVS 6.2.9) and 1024 "
+                "(longer input costs too much to normalise) and not below min_length"
             )
         if not 0 <= self.min_score <= 4:
             raise ConfigurationError("PasswordPolicy.min_score must be between 0 and 4")

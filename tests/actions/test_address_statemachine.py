@@ -177,14 +177,16 @@ class AddressMachine(RuleBasedStateMachine):
         address_id: str = data["addressId"]
         assert address_id not in self.owner
         kind = kind or "bill"
+        # Only the first address (of its kind) takes a role, never a later one.
+        first = not book.addresses
+        first_of_kind = all(k != kind for k, _ in book.addresses.values())
         book.addresses[address_id] = (kind, dict(fields))
         self.owner[address_id] = actor
         roles = book.roles
-        if roles["main_address_id"] is None:
+        if first:
             roles["main_address_id"] = address_id
-        role = f"default_{kind}_address_id"
-        if roles[role] is None:
-            roles[role] = address_id
+        if first_of_kind:
+            roles[f"default_{kind}_address_id"] = address_id
         return address_id
 
     @rule(

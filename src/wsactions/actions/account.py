@@ -12,7 +12,7 @@ from ..models import Account, TokenRecord
 from ..rights import MemberRights
 from ..security import strength
 from ..security.emails import EmailAddress, parse_email
-from ..security.passwords import policy_failures
+from ..security.passwords import normalize, policy_failures, within_bound
 from ._common import (
     check_email,
     check_new_password,
@@ -212,7 +212,10 @@ def _login_prepare(call: Call) -> Outcome | _Verified:
         return fail("loginBlocked")
     account = call.accounts.find_account(email.key)
     check = hasher(call)
-    if account is None or account.password_hash is None:
+    if not within_bound(password, call.settings.password_policy):
+        check.dummy_verify("")  # too long to be any password: never normalised
+        verified = False
+    elif account is None or account.password_hash is None:
         check.dummy_verify(password)
         verified = False
     else:
@@ -362,7 +365,8 @@ def _reset_prepare(call: Call) -> Outcome | _NewPassword:
         counter = call.counter_key("password-auth", account.id)
         if throttle(call, counter, limit) > limit.limit:
             return fail("tooManyRequests")
-        if not check.verify(account.password_hash, current):
+        too_long = not within_bound(current, call.settings.password_policy)
+        if not check.verify(account.password_hash, "" if too_long else current) or too_long:
             return fail("failedPasswordAuth", "passwordAuth")
         call.after_commit(lambda: call.counters.reset(counter))
     return _NewPassword(account.id, record is not None, account.password_hash, check.hash(password))
@@ -449,8 +453,10 @@ def check_password_strength(call: Call) -> Outcome:
         email=account.email if account else None,
         name=account.display_name if account else "",
     )
-    value = strength.score(password, context)
     policy = call.settings.password_policy
+    # Score what would be hashed; input too long to normalise is scored as it is (bounded).
+    scored = normalize(password) if within_bound(password, policy) else password
+    value = strength.score(scored, context)
     accepted = not policy_failures(password, policy, context, score=value)
     return ok({"value": value, "max": strength.MAX_SCORE, "accepted": accepted})
 

@@ -96,9 +96,11 @@ def address_create(call: Call) -> Outcome:
     if denied:
         return fail_all(denied)
     accounts = call.accounts
-    if accounts.count_addresses(account.id) >= call.settings.max_addresses:
+    existing = accounts.list_addresses(account.id)
+    if len(existing) >= call.settings.max_addresses:
         return fail("addressLimitReached")
     kind = call.get("type") or "bill"
+    first_of_kind = not any(a.type == kind for a in existing)
     address = Address(
         id=new_id(),
         account_id=account.id,
@@ -108,13 +110,13 @@ def address_create(call: Call) -> Outcome:
         created_at=call.now,
     )
     accounts.add_address(address)
+    # Only the first address ever (of its kind) takes a role: after RemoveDefault...
+    # nothing is preselected until the customer chooses again.
     roles: dict[str, Any] = {}
-    if account.main_address_id is None:
+    if not existing:
         roles["main_address_id"] = address.id
-    if kind == "bill" and account.default_bill_address_id is None:
-        roles["default_bill_address_id"] = address.id
-    if kind == "delivery" and account.default_delivery_address_id is None:
-        roles["default_delivery_address_id"] = address.id
+    if first_of_kind:
+        roles[f"default_{kind}_address_id"] = address.id
     if roles:
         accounts.update_account(account.id, roles)
     return ok({"addressId": address.id})

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+#: The longest value checked (and so stored); NFKC is quadratic on crafted input.
+MAX_LENGTH = 200
+
 # Runs of at least 13 digits, optionally grouped by single spaces or dashes.
 _CANDIDATE = re.compile(r"[0-9](?:[ -]?[0-9]){12,}")
 
@@ -26,7 +29,11 @@ def looks_like_card_number(value: str) -> bool:
     """Whether *value* contains 13-19 digits (spaces or dashes allowed) passing Luhn.
 
     Digits of any script count (full-width ``４`` is NFKC-normalised to ``4``).
+    Values longer than :data:`MAX_LENGTH` are refused as if they held one
+    (nothing that long belongs in a saved card's fields).
     """
+    if len(value) > MAX_LENGTH:
+        return True
     for match in _CANDIDATE.finditer(unicodedata.normalize("NFKC", value)):
         digits = re.sub(r"[ -]", "", match.group())
         # Any 13..19-digit window of a longer run may be the number.

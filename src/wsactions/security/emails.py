@@ -2,11 +2,13 @@
 
 email-validator lower-cases and IDNA-maps the domain and NFC-normalises the
 local part but keeps its case and full-width forms. Identity therefore uses
-its own key, NFKC + casefold of the normalised address, so that
+its own key, NFKC + lower-casing of the normalised address, so that
 ``Mike@example.com`` and ``ｍike@example.com`` are one account while
 ``mıke@example.com`` (dotless ı) stays a different one (CVE-2019-19844).
-Mail always goes to the address stored with the account, never to the
-address a form submitted.
+Lower-casing, not case folding: folding turns ``ß`` into ``ss`` and would
+merge ``strauß@`` with ``strauss@`` and the IDN domain ``faß.de`` with
+``fass.de`` — different mailboxes (T15). Mail always goes to the address
+stored with the account, never to the address a form submitted.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ class EmailAddress:
 
 def email_key(address: str) -> str:
     """The identity key of an already normalised address."""
-    return unicodedata.normalize("NFKC", address).casefold()
+    return unicodedata.normalize("NFKC", address).lower()
 
 
 def parse_email(value: str, *, test_environment: bool = False) -> EmailAddress | None:

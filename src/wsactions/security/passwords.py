@@ -2,7 +2,13 @@
 
 One Unicode normalisation, NFKC, is applied when a password is set and when
 it is verified, so that composed and decomposed forms of the same text are
-one password; nothing is case-folded or truncated.
+one password; nothing is case-folded or truncated. The strength rule scores
+the same normalised text that is hashed.
+
+NFKC costs quadratic time on adversarial input (long runs of combining
+marks in non-canonical order), so nothing longer than
+:data:`RAW_LENGTH_FACTOR` times the policy's maximum is ever normalised: it
+is refused as ``maxlen`` (or, at login, is a wrong password) unread.
 """
 
 from __future__ import annotations
@@ -19,6 +25,16 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from ..settings import PasswordPolicy
 from . import strength
 
+#: Input longer than this many times ``PasswordPolicy.max_length`` is never normalised.
+RAW_LENGTH_FACTOR = 4
+#: The longest input a :class:`Hasher` normalises (the largest policy allowed, times the factor).
+MAX_RAW_LENGTH = 1024 * RAW_LENGTH_FACTOR
+
+
+def within_bound(password: str, policy: PasswordPolicy) -> bool:
+    """Whether *password* is short enough to be normalised (and so possibly acceptable)."""
+    return len(password) <= policy.max_length * RAW_LENGTH_FACTOR
+
 
 def normalize(password: str) -> str:
     """The form of *password* that is hashed and verified (NFKC)."""
@@ -33,12 +49,15 @@ class Hasher:
         self._dummy: str | None = None
 
     def hash(self, password: str) -> str:
-        """The argon2id hash of the normalised *password*."""
+        """The argon2id hash of the normalised *password* (checked by the policy before)."""
+        if len(password) > MAX_RAW_LENGTH:
+            raise ValueError("password longer than any policy allows; check the policy first")
         return self._hasher.hash(normalize(password))
 
     def verify(self, password_hash: str | None, password: str) -> bool:
-        """Whether *password* matches; an absent or corrupt hash costs one dummy verify."""
-        if password_hash is None:
+        """Whether *password* matches; an absent or corrupt hash, or an input too long to
+        be any password, costs one dummy verify."""
+        if password_hash is None or len(password) > MAX_RAW_LENGTH:
             self.dummy_verify(password)
             return False
         try:
@@ -50,8 +69,9 @@ class Hasher:
         """Spend the time of one verify, so that unknown accounts answer as fast as known ones."""
         if self._dummy is None:
             self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
+        text = normalize(password) if len(password) <= MAX_RAW_LENGTH else ""
         with contextlib.suppress(VerificationError, InvalidHashError):
-            self._hasher.verify(self._dummy, normalize(password))
+            self._hasher.verify(self._dummy, text)
 
     def needs_rehash(self, password_hash: str) -> bool:
         """Whether *password_hash* was made with other parameters than the current ones."""
@@ -82,12 +102,16 @@ def policy_failures(
 ) -> tuple[str, ...]:
     """The sub-codes of ``passwordCheckFailed`` *password* earns: ``minlen``, ``maxlen``, ``weak``.
 
-    Length counts code points of the normalised password. The strength rule
-    (zxcvbn, with *context* words such as email parts, display name and shop
-    name) applies only to passwords of acceptable length; pass *score* when
-    it is known already.
+    Length counts code points of the normalised password; input too long to
+    normalise is ``maxlen`` unread. The strength rule (zxcvbn, with *context*
+    words such as email parts, display name and shop name) scores the
+    normalised password, and applies only to passwords of acceptable length;
+    pass *score* when it is known already.
     """
-    length = len(normalize(password))
+    if not within_bound(password, policy):
+        return ("maxlen",)
+    normalized = normalize(password)
+    length = len(normalized)
     if length < policy.min_length:
         return ("minlen",)
     if length > policy.max_length:
@@ -95,5 +119,5 @@ def policy_failures(
     if not policy.min_score:
         return ()
     if score is None:
-        score = strength.score(password, list(context))
+        score = strength.score(normalized, list(context))
     return ("weak",) if score < policy.min_score else ()
