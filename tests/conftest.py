@@ -18,6 +18,9 @@ from hypothesis import settings
 from wsactions.backends.memory import MemoryStorage
 from wsactions.testing import Client, Harness
 
+# Failed asserts of the shipped contract suite show their values (before it is imported).
+pytest.register_assert_rewrite("wsactions.testing.contract")
+
 settings.register_profile("default", deadline=None, max_examples=50)
 settings.register_profile("ci", settings.get_profile("ci"), deadline=None, max_examples=50)
 settings.register_profile("thorough", deadline=None, max_examples=1000)

@@ -14,10 +14,12 @@ Thread-safe; not shared between processes.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import deque
 from collections.abc import Collection, Mapping, MutableMapping, Sequence
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 import attrs
@@ -52,12 +54,22 @@ def _checked(changes: Mapping[str, Any], allowed: frozenset[str], what: str) -> 
 
 
 class _Journal:
-    """Undo log of one unit of work."""
+    """Undo log of one unit of work.
 
-    __slots__ = ("entries",)
+    A key put back after a removal would land at the end of its dict, so the
+    order of every per-owner dict a removal touched is remembered (once per
+    unit of work) and restored: lists keep their creation order.
+    """
+
+    __slots__ = ("entries", "orders")
 
     def __init__(self) -> None:
         self.entries: list[tuple[MutableMapping[Any, Any], Any, Any]] = []
+        self.orders: dict[int, tuple[MutableMapping[Any, Any], list[Any]]] = {}
+
+    def remember_order(self, container: MutableMapping[Any, Any]) -> None:
+        if id(container) not in self.orders:
+            self.orders[id(container)] = (container, list(container))
 
     def undo(self) -> None:
         for container, key, old in reversed(self.entries):
@@ -65,6 +77,11 @@ class _Journal:
                 container.pop(key, None)
             else:
                 container[key] = old
+        for container, order in self.orders.values():
+            items = {key: container[key] for key in order if key in container}
+            items.update(container)
+            container.clear()
+            container.update(items)
 
 
 class _Tables:
@@ -76,7 +93,9 @@ class _Tables:
         self.depth = 0
         self.accounts: dict[str, Account] = {}
         self.emails: dict[str, str] = {}
-        self.members: dict[str, dict[str, None]] = {}  # company -> account ids, in order
+        self.created: dict[str, int] = {}  # account -> creation sequence number
+        self.sequence = itertools.count()
+        self.members: dict[str, dict[str, int]] = {}  # company -> account -> creation number
         self.addresses: dict[str, dict[str, Address]] = {}
         self.cards: dict[str, dict[str, SavedCard]] = {}
         self.groups: dict[str, dict[str, PrivilegeGroup]] = {}
@@ -84,6 +103,23 @@ class _Tables:
         self.token_owners: dict[str, dict[str, str]] = {}  # account -> purpose -> hash
         self.logins: dict[str, LoginRecord] = {}
         self.login_owners: dict[str, dict[str, None]] = {}  # account -> login ids, in order
+        # tables whose own order nobody sees (the per-owner dicts inside them are ordered)
+        self.unordered = frozenset(
+            id(table)
+            for table in (
+                self.accounts,
+                self.emails,
+                self.created,
+                self.members,
+                self.addresses,
+                self.cards,
+                self.groups,
+                self.tokens,
+                self.token_owners,
+                self.logins,
+                self.login_owners,
+            )
+        )
 
     def put(self, container: MutableMapping[Any, Any], key: Any, value: Any) -> None:
         if self.journal is not None:
@@ -94,6 +130,8 @@ class _Tables:
         if key not in container:
             return
         if self.journal is not None:
+            if id(container) not in self.unordered:
+                self.journal.remember_order(container)
             self.journal.entries.append((container, key, container[key]))
         del container[key]
 
@@ -129,6 +167,7 @@ class _Tables:
             return False
         self.drop(self.accounts, account_id)
         self.drop(self.emails, old.email_key)
+        self.drop(self.created, account_id)
         if old.company_id is not None:
             self.drop(self.members.get(old.company_id, {}), account_id)
         self.drop(self.addresses, account_id)
@@ -153,15 +192,18 @@ class MemoryAccountStore:
         with t.lock:
             if account.email_key in t.emails or account.id in t.accounts:
                 return False
+            number = next(t.sequence)
             t.put(t.accounts, account.id, account)
             t.put(t.emails, account.email_key, account.id)
+            t.put(t.created, account.id, number)
             if account.company_id is not None:
-                t.put(t.bucket(t.members, account.company_id), account.id, None)
+                t.put(t.bucket(t.members, account.company_id), account.id, number)
             return True
 
     def get_account(self, account_id: str, *, for_update: bool = False) -> Account | None:
         """The account with *account_id*."""
-        return self._t.accounts.get(account_id)
+        with self._t.lock:
+            return self._t.accounts.get(account_id)
 
     def find_account(self, email_key: str, *, for_update: bool = False) -> Account | None:
         """The account whose identity key is *email_key*."""
@@ -203,7 +245,7 @@ class MemoryAccountStore:
             if old.company_id is not None:
                 t.drop(t.members.get(old.company_id, {}), old.id)
             if new.company_id is not None:
-                t.put(t.bucket(t.members, new.company_id), new.id, None)
+                t.put(t.bucket(t.members, new.company_id), new.id, t.created[new.id])
         t.put(t.accounts, new.id, new)
 
     def delete_account(self, account_id: str) -> bool:
@@ -224,10 +266,11 @@ class MemoryAccountStore:
             return removed
 
     def list_members(self, company_id: str, *, for_update: bool = False) -> Sequence[Account]:
-        """Every account of the company, oldest first."""
+        """Every account of the company, oldest first (also those that joined later)."""
         t = self._t
         with t.lock:
-            return [t.accounts[i] for i in t.members.get(company_id, {})]
+            members = sorted(t.members.get(company_id, {}).items(), key=itemgetter(1))
+            return [t.accounts[i] for i, _ in members]
 
     def renew_rights(
         self, company_id: str, rights_stamp: str, *, group_id: str | None, ungrouped: bool
@@ -452,7 +495,8 @@ class MemoryTokenStore:
 
     def get(self, token_hash: str) -> TokenRecord | None:
         """The record, not used up."""
-        return self._t.tokens.get(token_hash)
+        with self._t.lock:
+            return self._t.tokens.get(token_hash)
 
     def consume(self, token_hash: str) -> TokenRecord | None:
         """Remove and return the record; at most one caller gets it."""
@@ -484,7 +528,8 @@ class MemoryLoginStore:
 
     def get_login(self, login_id: str) -> LoginRecord | None:
         """The login *login_id*."""
-        return self._t.logins.get(login_id)
+        with self._t.lock:
+            return self._t.logins.get(login_id)
 
     def touch_login(self, login_id: str, now: float) -> None:
         """Record a use of the login at *now*."""
