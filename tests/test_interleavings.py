@@ -11,7 +11,7 @@ from decimal import Decimal
 import argon2
 import pytest
 
-from wsactions import Account, ActionResult, PrivilegeGroup, Privileges, rights
+from wsactions import Account, ActionResult, GuestCheckout, PrivilegeGroup, Privileges, rights
 from wsactions.testing import Client, Harness, interleave
 
 PW = "correct horse battery staple 42"
@@ -243,6 +243,32 @@ class TestAccountPairs:
         stored = account(shop, "new@example.com")
         assert stored.display_name == ("Ann" if renamed.success else "")
         assert shop.accounts.find_account("ann@example.com") is None
+
+    def test_guest_conversion_vs_registration(self, nth: int) -> None:
+        """A guest conversion and a registration of the same address: one account, which
+        keeps the checkout's addresses if the conversion won."""
+        shop = Harness()
+        guest, stranger = shop.client(), shop.client(client_address="198.51.100.9")
+        checkout = {"type": "bill", "firstName": "Erika", "lastName": "M", "city": "Köln"}
+        guest.session.set_guest_checkout(
+            GuestCheckout(email="ann@example.com", addresses=(checkout,))
+        )
+        converted, registered = interleave(
+            shop,
+            lambda: guest.submit("GuestRegister", guestMail="x", password=PW, passwordRepeat=PW),
+            lambda: stranger.submit(
+                "AccountRegister", email="ann@example.com", password=PW, passwordRepeat=PW
+            ),
+            after_read=nth,
+        )
+        assert converted.success is not registered.success
+        stored = account(shop, "ann@example.com")
+        addresses = shop.accounts.list_addresses(stored.id)
+        if converted.success:
+            assert [a.fields["city"] for a in addresses] == ["Köln"]
+            assert stored.main_address_id == addresses[0].id
+        else:
+            assert addresses == []
 
 
 def company(shop: Harness) -> tuple[Account, Client, Account, Client]:
