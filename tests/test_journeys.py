@@ -127,7 +127,7 @@ def test_email_change() -> None:
     assert log_in(browser, "gus@example.com", PW)
 
     assert browser.submit("EmailUpdate", email="Gus.New@example.com").success
-    assert last_mail(shop, "email_update_notice", "gus@example.com").links == ()
+    assert len(last_mail(shop, "email_update_notice", "gus@example.com").links) == 1
     confirm = link(shop, "email_update", "Gus.New@example.com")
     assert log_in(shop.client(), "gus@example.com", PW)
 

@@ -325,7 +325,9 @@ class ActionRegistry:
         self, ctx: ActionContext, spec: ActionSpec, parsed: _Parsed, *, link: bool
     ) -> bool:
         if link and spec.trigger == "optin-link":
-            return True  # the opt-in token authorizes; the access rule checks it
+            # The opt-in token authorizes (the access rule checks it). Without one, a bare
+            # cross-site GET must not act on the victim's login (C40): a POST with wscsrf.
+            return bool(parsed.control.get("wsoptin") or ctx.request.optin_token)
         given = parsed.control.get("wscsrf")
         binding = ctx.session.csrf_binding(create=False)
         if not given or binding is None:

@@ -118,8 +118,9 @@ DEFAULT_TEMPLATES: dict[str, MailTemplate] = {
     "email_update_notice": MailTemplate(
         "{shop}: your email address is about to change",
         "Someone asked to change the email address of your account at {shop}.\n"
-        "The change takes effect only when the new address confirms it. If it was not "
-        "you, change your password.",
+        "The change takes effect only when the new address confirms it.\n\n"
+        "If it was not you, open this link and choose a new password; that also cancels "
+        "the change:\n{link}",
     ),
     "delete": MailTemplate(
         "{shop}: confirm the deletion of your account",

@@ -1029,12 +1029,14 @@ class TestEmailUpdate:
         assert link.startswith(BASE)
         (notice,) = mails(shop, "email_update_notice")
         assert notice.to == "alice@example.com"
-        assert notice.links == ()
+        (reset_link,) = notice.links  # a new password cancels the change (T35)
+        assert "wsact" not in query(reset_link)
+        assert reset_link in notice.text
         assert len(shop.outbox) == 2
         assert shop.state()["accounts"] == before["accounts"]
-        (record,) = shop.state()["tokens"].values()
-        assert record.purpose == "email_update"
-        assert record.email == "New@example.com"
+        records = sorted(shop.state()["tokens"].values(), key=lambda r: r.purpose)
+        assert [r.purpose for r in records] == ["email_update", "password"]
+        assert records[0].email == "New@example.com"
 
     def test_old_address_logs_in_until_confirmed(
         self, shop: Harness, logged_in: Client, bob: Client

@@ -617,13 +617,14 @@ class TestAcceptInvitation:
     def test_unauthorized_without_token(
         self, shop: Harness, alice: Client, admin: Account, bob: Client
     ) -> None:
-        """No token (a form post, or the link with its token removed): unauthorized."""
+        """No token: a form post is unauthorized; the link with its token removed is not even
+        authentic (C40: an opt-in link without a token is refused like a forged form)."""
         invite(shop, alice, "invited@a.example")
         before = shop.state()
         assert_fails(bob.submit("AcceptInvitation"), ActionError("unauthorized"))
         result = bob.follow("https://shop.example/?wsact=AcceptInvitation")
         assert result is not None
-        assert_fails(result, ActionError("unauthorized"))
+        assert_fails(result, ActionError("csrfCheckFailed", "wscsrf"))
         result = bob.follow("https://shop.example/?wsact=AcceptInvitation&wsoptin=forged")
         assert result is not None
         assert_fails(result, ActionError("unauthorized"))

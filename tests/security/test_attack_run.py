@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from strategies import ACTION_NAMES, DE, PREFIX_PARAMS, SINGLE_PARAMS, log_in_member
-from wsactions import ActionResult, GuestCheckout, PrivilegeGroup, Privileges, rights
+from wsactions import ActionResult, GuestCheckout, PrivilegeGroup, Privileges, RateLimit, rights
 from wsactions.codes import ENGINE_CODES
 from wsactions.security import passwords
 from wsactions.testing import Client, Harness
@@ -258,3 +258,95 @@ def test_seed_15_admin_cannot_restrict_its_own_subshops(shop: Harness) -> None:
         ("selfDeactivationNotAllowed", "allowedSubshops")
     ]
     assert shop.state() == before
+
+
+NEW_PW = "a brand new passphrase 99"
+
+
+def links(shop: Harness, purpose: str) -> list[str]:
+    return [link for m in shop.outbox if m.purpose == purpose for link in m.links]
+
+
+def test_t35_owner_reset_revokes_pending_email_change(shop: Harness) -> None:
+    """Finding 2: an attacker's pending email change dies with the owner's password reset."""
+    shop.create_account("ann@example.com", PW)
+    attacker = shop.client(client_address="198.51.100.66")
+    assert attacker.submit("Login", id="ann@example.com", password=PW).success
+    assert attacker.submit("EmailUpdate", email="mallory@example.com").success
+    [confirm] = links(shop, "email_update")
+    owner = shop.client()
+    assert owner.submit("PasswordForgotten", email="ann@example.com").success
+    owner.follow(links(shop, "password")[-1])
+    assert owner.submit("ResetPassword", newPassword=NEW_PW, newPasswordRepeat=NEW_PW).success
+    before = shop.state()
+    result = attacker.follow(confirm)
+    assert result is not None
+    assert result.codes == {"unauthorized"}
+    assert shop.state() == before
+    assert shop.accounts.find_account("ann@example.com") is not None
+    assert shop.accounts.find_account("mallory@example.com") is None
+
+
+def test_t35_notice_carries_a_cancelling_reset_link(shop: Harness) -> None:
+    """Finding 2: the notice to the old address carries a reset link that cancels the change."""
+    shop.create_account("ann@example.com", PW)
+    attacker = shop.client(client_address="198.51.100.66")
+    assert attacker.submit("Login", id="ann@example.com", password=PW).success
+    assert attacker.submit("EmailUpdate", email="mallory@example.com").success
+    [confirm] = links(shop, "email_update")
+    [notice] = [m for m in shop.outbox if m.purpose == "email_update_notice"]
+    assert notice.to == "ann@example.com"
+    owner = shop.client()
+    owner.follow(notice.links[0])
+    assert owner.submit("ResetPassword", newPassword=NEW_PW, newPasswordRepeat=NEW_PW).success
+    result = attacker.follow(confirm)
+    assert result is not None
+    assert result.codes == {"unauthorized"}
+    assert not attacker.view().wsAccount.isLoggedIn
+
+
+def test_t35_password_change_revokes_deletion_link() -> None:
+    """Finding 2: a pending deletion confirmation dies with a password change."""
+    shop = Harness(delete_requires_confirmation=True)
+    shop.create_account("ann@example.com", PW)
+    attacker = shop.client(client_address="198.51.100.66")
+    assert attacker.submit("Login", id="ann@example.com", password=PW).success
+    assert attacker.submit("AccountDelete").data == {"confirmationSent": True}
+    [delete] = links(shop, "delete")
+    owner = shop.client()
+    assert owner.submit("Login", id="ann@example.com", password=PW).success
+    assert owner.submit(
+        "ResetPassword", newPassword=NEW_PW, newPasswordRepeat=NEW_PW, passwordAuth=PW
+    ).success
+    result = shop.client().follow(delete)
+    assert result is not None
+    assert result.codes == {"unauthorized"}
+    assert shop.accounts.find_account("ann@example.com") is not None
+
+
+def test_c40_bare_cross_site_unlock_link_changes_nothing() -> None:
+    """Finding 7: a GET of UnlockLogin without token or signature does not reset the counter."""
+    shop = Harness(login_throttle=RateLimit(limit=5, window=900))
+    shop.create_account("ann@example.com", PW)
+    victim = shop.client()
+    assert victim.submit("Login", id="ann@example.com", password=PW).success
+    guesser = shop.client(client_address="198.51.100.66")
+    for _ in range(28):
+        guesser.submit("Login", id="ann@example.com", password="wrong guess 1234 x")
+        result = victim.follow("https://shop.example/?wsact=UnlockLogin")
+        assert result is not None
+        assert result.codes == {"csrfCheckFailed"}
+    assert guesser.submit("Login", id="ann@example.com", password=PW).codes == {"loginBlocked"}
+
+
+def test_c40_unlock_by_csrf_checked_post_still_works() -> None:
+    """Finding 7: the logged-in owner can still unlock with a CSRF-checked POST."""
+    shop = Harness(login_throttle=RateLimit(limit=5, window=900))
+    shop.create_account("ann@example.com", PW)
+    owner = shop.client()
+    assert owner.submit("Login", id="ann@example.com", password=PW).success
+    guesser = shop.client(client_address="198.51.100.66")
+    for _ in range(5):
+        guesser.submit("Login", id="ann@example.com", password="wrong guess 1234 x")
+    assert owner.submit("UnlockLogin").success
+    assert guesser.submit("Login", id="ann@example.com", password=PW).success

@@ -139,8 +139,10 @@ def mail_optin(
     to: str | None = None,
     email: str | None = None,
     even_on_failure: bool = False,
+    kind: str | None = None,
 ) -> None:
-    """Issue a token of *purpose* and mail its link (to the account's stored address by default).
+    """Issue a token of *purpose* and mail its link (to the account's stored address by default)
+    in a mail of *kind* (the purpose's own mail by default).
 
     With *even_on_failure* both happen only if the action fails, after its
     rollback (the unlock mail of a login that just became blocked).
@@ -149,7 +151,7 @@ def mail_optin(
     def issue_and_mail() -> None:
         token = issue_token(call, account, purpose, email)
         link = optin_link(call, purpose, token, action)
-        send_mail(call, purpose, to or account.email, link)
+        send_mail(call, kind or purpose, to or account.email, link)
 
     if even_on_failure:
         call.on_failure(issue_and_mail)

@@ -331,6 +331,10 @@ def password_forgotten(call: Call) -> Outcome:
 
 #: Opt-in purposes that let ResetPassword set a password without the current one.
 RESET_PURPOSES = ("password", "invitation")
+#: Tokens a password reset or change revokes: everything that would log someone in, change
+#: the account's identity or delete it (T35): an attacker's pending email change or
+#: deletion dies with the owner's recovery.
+IDENTITY_PURPOSES = ("password", "unlock", "invitation", "email_update", "delete")
 
 
 @attrs.frozen
@@ -397,8 +401,9 @@ def reset_password(call: Call) -> Outcome:
 
     Without a token the current password (``passwordAuth``) is required; its
     check is throttled like a login (``tooManyRequests`` from the limit on).
-    Afterwards every login of the account ends, its password and unlock
-    tokens are revoked and its login counter is cleared. An invitation token
+    Afterwards every login of the account ends, its password, unlock,
+    invitation, email-change and deletion tokens are revoked (a pending email
+    change or deletion is cancelled) and its login counter is cleared. An invitation token
     also accepts the invitation (first password of an employee).
     """
     new: _NewPassword = call.prepared
@@ -426,7 +431,7 @@ def reset_password(call: Call) -> Outcome:
             "invitation_pending": account.invitation_pending and not accepting,
         },
     )
-    call.tokens.revoke(account.id, ("password", "unlock", "invitation"))
+    call.tokens.revoke(account.id, IDENTITY_PURPOSES)  # T35
     call.logins.end_logins(account.id)
     reset_login_counter(call, account.email_key)
     call.ctx.session.log_out()
@@ -476,7 +481,8 @@ def email_update(call: Call) -> Outcome:
     """Mails a confirmation link to the new address and a notice to the old one.
 
     The address changes only when EmailUpdateOptIn confirms it; until then
-    the old address stays the login.
+    the old address stays the login. The notice carries a password reset
+    link: resetting the password cancels the pending change (T35).
     """
     account = call.account
     if account is None:  # pragma: no cover - the access rule checked it
@@ -490,7 +496,8 @@ def email_update(call: Call) -> Outcome:
     mail_optin(
         call, account, "email_update", "EmailUpdateOptIn", to=email.address, email=email.address
     )
-    send_mail(call, "email_update_notice", account.email)
+    # The notice to the old address carries a reset link: a new password cancels the change.
+    mail_optin(call, account, "password", None, kind="email_update_notice")
     return ok()
 
 
