@@ -7,7 +7,7 @@ templates render. See the README for a tour.
 
 from __future__ import annotations
 
-from . import logins, optin, rights
+from . import companies, logins, optin, rights
 from ._action import (
     Access,
     ActionSpec,
@@ -102,6 +102,7 @@ __all__ = [
     "UnknownActionError",
     "WsactionsError",
     "action",
+    "companies",
     "current_account",
     "default_registry",
     "fail",

@@ -217,11 +217,16 @@ class AccountView:
 
     @cached_property
     def members(self) -> Sequence[MemberView]:
-        """The company's members, for admins (B2B); empty for everyone else."""
+        """The company's members, for admins (B2B); empty for everyone else. With
+        ``enumeration_protection`` pending invitations are not listed."""
         account = self._account
         if account is None or not account.admin or account.company_id is None:
             return ()
         members = self._ctx.storage.accounts.list_members(account.company_id)
+        if self._ctx.settings.enumeration_protection:
+            # A pending invitation exists only for an address that had no account: listing
+            # it would tell the admin which addresses are registered (E37).
+            members = [m for m in members if not m.invitation_pending]
         return tuple(MemberView(m) for m in members)
 
     @cached_property

@@ -203,6 +203,10 @@ class Settings:
 
     # b2b
     b2b_enabled: bool = True
+    #: Whether every registration (and guest conversion) founds a company of one that its
+    #: owner administers, as B2B-only shops want. Off by default: a B2C customer gets no
+    #: company features; a host makes an account a company with ``wsactions.companies.found``.
+    companies_on_registration: bool = False
 
     @property
     def secret_bytes(self) -> bytes:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+import wsactions
 from strategies import ACTION_NAMES, DE, PREFIX_PARAMS, SINGLE_PARAMS, log_in_member
 from wsactions import ActionResult, GuestCheckout, PrivilegeGroup, Privileges, RateLimit, rights
 from wsactions.codes import ENGINE_CODES
@@ -350,3 +351,92 @@ def test_c40_unlock_by_csrf_checked_post_still_works() -> None:
         guesser.submit("Login", id="ann@example.com", password="wrong guess 1234 x")
     assert owner.submit("UnlockLogin").success
     assert guesser.submit("Login", id="ann@example.com", password=PW).success
+
+
+def test_a36_b2c_customer_is_no_company_admin() -> None:
+    """Finding 3: a registered B2C customer cannot invite anyone (no company by default)."""
+    shop = Harness()
+    client = shop.client()
+    assert client.submit(
+        "AccountRegister", email="ann@example.com", password=PW, passwordRepeat=PW
+    ).success
+    account = shop.accounts.find_account("ann@example.com")
+    assert account is not None
+    assert (account.company_id, account.admin) == (None, False)
+    assert client.submit("Login", id="ann@example.com", password=PW).success
+    before = shop.state()
+    result = client.submit("SubAccountCreate", email="victim@example.com")
+    assert result.codes == {"unauthorized"}
+    assert shop.state() == before
+
+
+def test_a36_companies_on_registration_and_host_api() -> None:
+    """Finding 3: a shop founds companies for every registration, or per account."""
+    shop = Harness(companies_on_registration=True)
+    client = shop.client()
+    assert client.submit(
+        "AccountRegister", email="boss@example.com", password=PW, passwordRepeat=PW
+    ).success
+    boss = shop.accounts.find_account("boss@example.com")
+    assert boss is not None
+    assert (boss.company_id, boss.admin) == (boss.id, True)
+    b2c = Harness()
+    ann = b2c.create_account("ann@example.com", PW, company_id=None, admin=False)
+    assert wsactions.companies.found(b2c.storage, ann.id)
+    assert not wsactions.companies.found(b2c.storage, ann.id)  # once
+    assert not wsactions.companies.found(b2c.storage, "no-such-account")
+    stored = b2c.accounts.get_account(ann.id)
+    assert stored is not None
+    assert (stored.company_id, stored.admin) == (ann.id, True)
+
+
+def test_a36_invitation_never_blocks_own_registration(shop: Harness) -> None:
+    """Finding 3: the invitee registers its own account; the invitation is withdrawn."""
+    shop.create_account("boss@a.example", PW)
+    boss = shop.client()
+    assert boss.submit("Login", id="boss@a.example", password=PW).success
+    assert boss.submit("SubAccountCreate", email="victim@example.com").success
+    [invitation] = links(shop, "invitation")
+    victim = shop.client(client_address="198.51.100.77")
+    result = victim.submit(
+        "AccountRegister", email="victim@example.com", password=PW, passwordRepeat=PW
+    )
+    assert result.success
+    account = shop.accounts.find_account("victim@example.com")
+    assert account is not None
+    assert account.company_id is None
+    assert not account.invitation_pending
+    accepted = shop.client().follow(invitation)
+    assert accepted is not None
+    assert not accepted.success
+    assert [m.email for m in boss.view().wsAccount.members] == ["boss@a.example"]
+
+
+def test_a36_invitee_reset_answers_like_no_account(shop: Harness) -> None:
+    """Finding 3: PasswordForgotten for an invited address mails nothing and joins nothing."""
+    shop.create_account("boss@a.example", PW)
+    boss = shop.client()
+    assert boss.submit("Login", id="boss@a.example", password=PW).success
+    assert boss.submit("SubAccountCreate", email="victim@example.com").success
+    mails = len(shop.outbox)
+    result = shop.client().submit("PasswordForgotten", email="victim@example.com")
+    assert result.codes == {"passwordRecoveryFailed"}
+    assert len(shop.outbox) == mails
+
+
+def test_a36_email_change_takes_an_invited_address(shop: Harness) -> None:
+    """Finding 3: an invitation to an address does not block its owner's email change."""
+    shop.create_account("boss@a.example", PW)
+    boss = shop.client()
+    assert boss.submit("Login", id="boss@a.example", password=PW).success
+    assert boss.submit("SubAccountCreate", email="new@example.com").success
+    shop.create_account("ann@example.com", PW, company_id=None, admin=False)
+    ann = shop.client(client_address="198.51.100.5")
+    assert ann.submit("Login", id="ann@example.com", password=PW).success
+    assert ann.submit("EmailUpdate", email="new@example.com").success
+    result = ann.follow(links(shop, "email_update")[-1])
+    assert result is not None
+    assert result.success
+    moved = shop.accounts.find_account("new@example.com")
+    assert moved is not None
+    assert moved.company_id is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from typing import Any
 
 from .. import optin
 from .._action import Call, login_id
@@ -103,6 +104,45 @@ def mail_allowed(call: Call, email_key: str) -> bool:
         return False
     by_address = call.counter_key("mail", email_key)
     return throttle(call, by_address, s.mail_per_address) <= s.mail_per_address.limit
+
+
+def new_account_fields(call: Call, account_id: str) -> dict[str, Any]:
+    """Company fields of a newly registered account: its own company only when the shop
+    founds one for every registration (``Settings.companies_on_registration``)."""
+    if call.settings.companies_on_registration:
+        return {"company_id": account_id, "admin": True}
+    return {}
+
+
+def add_own_account(call: Call, account: Account) -> bool:
+    """Store the customer's own new account; ``False`` when its address has an account.
+
+    A pending invitation never blocks the invitee's own registration (A36): it is
+    withdrawn, and the invitee's account takes the address.
+    """
+    accounts = call.accounts
+    if accounts.add_account(account):
+        return True
+    if not free_identity(call, account.email_key):
+        return False
+    return accounts.add_account(account)
+
+
+def free_identity(call: Call, email_key: str) -> bool:
+    """Whether *email_key* is free once a pending invitation holding it is withdrawn."""
+    accounts = call.accounts
+    holder = accounts.find_account(email_key, for_update=True)
+    if holder is None:
+        return True
+    if not holder.invitation_pending:
+        return False
+    accounts.delete_account(holder.id)
+    return True
+
+
+def own_account(account: Account | None) -> Account | None:
+    """*account* unless it is a pending invitation (which answers like no account at all)."""
+    return None if account is None or account.invitation_pending else account
 
 
 def issue_token(call: Call, account: Account, purpose: str, email: str | None = None) -> str:

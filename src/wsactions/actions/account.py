@@ -14,15 +14,19 @@ from ..security import strength
 from ..security.emails import EmailAddress, parse_email
 from ..security.passwords import normalize, policy_failures, within_bound
 from ._common import (
+    add_own_account,
     check_email,
     check_new_password,
     editable,
     end_session_login,
+    free_identity,
     hasher,
     login_counter,
     mail_allowed,
     mail_optin,
+    new_account_fields,
     new_id,
+    own_account,
     password_context,
     reset_login_counter,
     send_mail,
@@ -71,24 +75,25 @@ def _register_prepare(call: Call) -> Outcome | tuple[EmailAddress, str]:
 def account_register(call: Call) -> Outcome:
     """Creates a customer account and mails the double opt-in link (EmailVerify).
 
-    The new account is the owner and first admin of its own company. With
+    With ``companies_on_registration`` the new account founds and administers
+    a company of its own. A pending invitation to the address is withdrawn
+    (it never blocks the invitee's own registration). With
     ``enumeration_protection`` an address that already has an account
     answers success and its owner gets a notice instead.
     """
     email, password_hash = call.prepared
     accounts = call.accounts
-    company = new_id()
+    account_id = new_id()
     account = Account(
-        id=company,
+        id=account_id,
         email=email.address,
         email_key=email.key,
         password_hash=password_hash,
         security_stamp=new_id(),
         created_at=call.now,
-        company_id=company,
-        admin=True,
+        **new_account_fields(call, account_id),
     )
-    if not accounts.add_account(account):
+    if not add_own_account(call, account):
         if not call.settings.enumeration_protection:
             return fail("accountAlreadyExists", "email")
         owner = accounts.find_account(email.key)
@@ -320,7 +325,7 @@ def password_forgotten(call: Call) -> Outcome:
     success without mail under ``enumeration_protection``.
     """
     email: EmailAddress = call.prepared
-    account = call.accounts.find_account(email.key)
+    account = own_account(call.accounts.find_account(email.key))
     if account is None:
         if call.settings.enumeration_protection:
             return ok()
@@ -342,9 +347,14 @@ class _NewPassword:
     """What ResetPassword's prepare step checked and hashed."""
 
     account_id: str
-    by_token: bool
+    token_purpose: str | None
     verified_hash: str | None
     new_hash: str = attrs.field(repr=False)
+
+    @property
+    def by_token(self) -> bool:
+        """Whether a mailed token (not the current password) authorizes the change."""
+        return self.token_purpose is not None
 
 
 def _reset_prepare(call: Call) -> Outcome | _NewPassword:
@@ -373,7 +383,8 @@ def _reset_prepare(call: Call) -> Outcome | _NewPassword:
         if not check.verify(account.password_hash, "" if too_long else current) or too_long:
             return fail("failedPasswordAuth", "passwordAuth")
         call.after_commit(lambda: call.counters.reset(counter))
-    return _NewPassword(account.id, record is not None, account.password_hash, check.hash(password))
+    purpose = record.purpose if record is not None else None
+    return _NewPassword(account.id, purpose, account.password_hash, check.hash(password))
 
 
 @action(
@@ -419,8 +430,8 @@ def reset_password(call: Call) -> Outcome:
             return fail("failedPasswordAuth", "passwordAuth")  # changed meanwhile
     if account is None or account.id != new.account_id:
         return fail("notLoggedIn")
-    # A mailed token proves the address: it also accepts a pending invitation.
-    accepting = new.by_token and account.invitation_pending
+    # Only the invitation's own link accepts it (A36): never a password reset link.
+    accepting = new.token_purpose == "invitation" and account.invitation_pending
     accounts.update_account(
         account.id,
         {
@@ -488,7 +499,7 @@ def email_update(call: Call) -> Outcome:
     if account is None:  # pragma: no cover - the access rule checked it
         return fail("notLoggedIn")
     email: EmailAddress = call.prepared
-    other = call.accounts.find_account(email.key)
+    other = own_account(call.accounts.find_account(email.key))
     if other is not None and other.id != account.id:
         if call.settings.enumeration_protection:
             return ok()
@@ -519,6 +530,9 @@ def email_update_optin(call: Call) -> Outcome:
     accounts = call.accounts
     stamp = new_id()
     changes = {"verified": True, "security_stamp": stamp}
+    holder = accounts.find_account(new.key, for_update=True)
+    if holder is not None and holder.id != record.account_id:
+        free_identity(call, new.key)  # a pending invitation never blocks the address
     if not accounts.change_email(record.account_id, new.address, new.key, changes):
         return fail("unauthorized")  # the address was taken meanwhile, or the account is gone
     call.tokens.revoke(record.account_id)

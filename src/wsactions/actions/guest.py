@@ -17,11 +17,14 @@ from ..addressing import STANDARD_FIELDS
 from ..models import Account, Address, GuestCheckout
 from ..security.emails import EmailAddress, parse_email
 from ._common import (
+    add_own_account,
     check_new_password,
     hasher,
     mail_allowed,
     mail_optin,
+    new_account_fields,
     new_id,
+    own_account,
     password_context,
     send_mail,
 )
@@ -65,20 +68,19 @@ def _conversion(call: Call, checkout: GuestCheckout, password: str) -> Outcome |
 def _convert(call: Call, conversion: _Conversion) -> Outcome | None:
     """Create the account from the checkout; ``None`` when the address already has one."""
     checkout, email = conversion.checkout, conversion.email
-    company = new_id()
+    account_id = new_id()
     account = Account(
-        id=company,
+        id=account_id,
         email=email.address,
         email_key=email.key,
         password_hash=conversion.password_hash,
         display_name=checkout.display_name[: call.settings.display_name_max_length],
         security_stamp=new_id(),
         created_at=call.now,
-        company_id=company,
-        admin=True,
+        **new_account_fields(call, account_id),
     )
     accounts = call.accounts
-    if not accounts.add_account(account):
+    if not add_own_account(call, account):
         return None
     roles = _guest_addresses(call, account, checkout)
     if roles:
@@ -193,7 +195,7 @@ def save_guest_data_to_user(call: Call) -> Outcome:
 def _notify_owner(call: Call, checkout: GuestCheckout) -> Outcome:
     """The address has an account: tell its owner, answer success, forget the checkout."""
     email = parse_email(checkout.email)
-    owner = call.accounts.find_account(email.key) if email else None
+    owner = own_account(call.accounts.find_account(email.key)) if email else None
     if owner is not None:
         send_mail(call, "account_exists", owner.email)
     call.ctx.session.set_guest_checkout(None)
