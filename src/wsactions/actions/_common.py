@@ -91,18 +91,24 @@ def throttle(call: Call, key: str, limit: RateLimit) -> int:
     return call.counters.hit(key, call.now, limit.window, limit.limit)
 
 
-def mail_allowed(call: Call, email_key: str) -> bool:
-    """Count one mail to *email_key* from this client; ``False`` when a limit is reached.
+def mail_allowed(call: Call, email_key: str, kind: str, *, per_client: bool = True) -> bool:
+    """Count one mail of *kind* to *email_key* from this client; ``False`` at a limit.
 
     Limits (Settings ``mail_per_client``, then ``mail_per_address``) count
     every attempt, also for unknown addresses, so probing costs the same as
-    use. A client over its own limit spends nothing of the address's.
+    use. A client over its own limit spends nothing of the address's. The
+    per-address budget is kept per *kind* (``register``, ``activate``,
+    ``password``, ``email_update``, ``delete``, ``invitation``, ``unlock``):
+    strangers who spend an address's reset budget cannot stop its unlock
+    mail, nor the other way round (L38). The unlock mail is not the
+    client's mail (*per_client* false): it never spends a client's budget.
     """
     s = call.settings
-    by_client = call.counter_key("mail-client", call.ctx.request.client_address)
-    if throttle(call, by_client, s.mail_per_client) > s.mail_per_client.limit:
-        return False
-    by_address = call.counter_key("mail", email_key)
+    if per_client:
+        by_client = call.counter_key("mail-client", call.ctx.request.client_address)
+        if throttle(call, by_client, s.mail_per_client) > s.mail_per_client.limit:
+            return False
+    by_address = call.counter_key("mail", kind, email_key)
     return throttle(call, by_address, s.mail_per_address) <= s.mail_per_address.limit
 
 

@@ -49,7 +49,7 @@ def _register_prepare(call: Call) -> Outcome | tuple[EmailAddress, str]:
     password = check_new_password(call, "password", "passwordRepeat", errors, context)
     if errors or email is None or password is None:
         return fail_all(errors)
-    if not mail_allowed(call, email.key):
+    if not mail_allowed(call, email.key, "register"):
         return fail("tooManyRequests")
     return email, hasher(call).hash(password)  # also for a taken address: same time
 
@@ -104,15 +104,16 @@ def account_register(call: Call) -> Outcome:
     return ok()
 
 
-def _address_prepare(field: str, missing: str) -> Any:
-    """A prepare step: the address in *field*, checked and counted against the mail limits."""
+def _address_prepare(field: str, missing: str, kind: str) -> Any:
+    """A prepare step: the address in *field*, checked and counted against the limits of
+    mails of *kind*."""
 
     def prepare(call: Call) -> Outcome | EmailAddress:
         errors: list[ActionError] = []
         email = check_email(call, field, missing, errors)
         if email is None:
             return fail_all(errors)
-        if not mail_allowed(call, email.key):
+        if not mail_allowed(call, email.key, kind):
             return fail("tooManyRequests")
         return email
 
@@ -122,7 +123,7 @@ def _address_prepare(field: str, missing: str) -> Any:
 @action(
     "AccountActivate",
     family="account",
-    prepare=_address_prepare("id", "missingId"),
+    prepare=_address_prepare("id", "missingId", "activate"),
     params=[Param("id", required=True)],
     codes=["missingId", "emailCheckFailed", "accountAlreadyExists"],
 )
@@ -226,7 +227,9 @@ def _login_prepare(call: Call) -> Outcome | _Verified:
     else:
         verified = check.verify(account.password_hash, password)
     if not verified or account is None or account.password_hash is None:
-        if attempt == limit.limit and account is not None and mail_allowed(call, email.key):
+        # The unlock budget is charged for unknown ids too: every counter moves alike (E37).
+        at_limit = attempt == limit.limit
+        if at_limit and mail_allowed(call, email.key, "unlock", per_client=False) and account:
             mail_optin(call, account, "unlock", "UnlockLogin", even_on_failure=True)
         return fail("invalidCredentials")
     inactive = not account.may_log_in or (
@@ -314,7 +317,7 @@ def unlock_login(call: Call) -> Outcome:
 @action(
     "PasswordForgotten",
     family="account",
-    prepare=_address_prepare("email", "missingEmail"),
+    prepare=_address_prepare("email", "missingEmail", "password"),
     params=[Param("email", required=True)],
     codes=["missingEmail", "emailCheckFailed", "passwordRecoveryFailed"],
 )
@@ -484,7 +487,7 @@ def check_password_strength(call: Call) -> Outcome:
     "EmailUpdate",
     family="account",
     access=Access.LOGIN,
-    prepare=_address_prepare("email", "missingEmail"),
+    prepare=_address_prepare("email", "missingEmail", "email_update"),
     params=[Param("email", required=True)],
     codes=["notLoggedIn", "missingEmail", "emailCheckFailed", "accountAlreadyExists"],
 )
@@ -572,7 +575,7 @@ def _delete(call: Call, account: Account) -> None:
 def _delete_prepare(call: Call) -> Outcome | None:
     account = call.account
     confirm = call.settings.delete_requires_confirmation
-    if confirm and account is not None and not mail_allowed(call, account.email_key):
+    if confirm and account is not None and not mail_allowed(call, account.email_key, "delete"):
         return fail("tooManyRequests")
     return None
 

@@ -56,7 +56,7 @@ def _invitee_prepare(call: Call) -> Outcome | EmailAddress:
     email = check_email(call, "email", "missingId", errors)
     if email is None:
         return fail_all(errors)
-    if not mail_allowed(call, email.key):
+    if not mail_allowed(call, email.key, "invitation"):
         return fail("tooManyRequests")
     return email
 

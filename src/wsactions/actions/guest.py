@@ -60,7 +60,7 @@ def _conversion(call: Call, checkout: GuestCheckout, password: str) -> Outcome |
     email = parse_email(checkout.email)
     if email is None:
         return fail("missingGuestData")
-    if not mail_allowed(call, email.key):
+    if not mail_allowed(call, email.key, "register"):
         return fail("tooManyRequests")
     return _Conversion(checkout, email, hasher(call).hash(password))
 
