@@ -34,7 +34,7 @@ from .errors import (
     WsactionsError,
 )
 from .events import ActionEvent, log_event
-from .mail import ConsoleMailer, Mail, RecordingMailer, SmtpMailer
+from .mail import BackgroundMailer, ConsoleMailer, Mail, RecordingMailer, SmtpMailer
 from .models import (
     Account,
     Address,
@@ -71,6 +71,7 @@ __all__ = [
     "ActionResult",
     "ActionSpec",
     "Address",
+    "BackgroundMailer",
     "Call",
     "CardDataRefusedError",
     "ConfigurationError",

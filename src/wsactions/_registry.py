@@ -20,6 +20,7 @@ from .errors import (
     UnknownActionError,
 )
 from .events import ActionEvent
+from .mail import SmtpMailer
 from .protocols import ActionContext, Clock, EventSink, Mailer, Session, Storage
 from .security.csrf import form_token, link_signature, tokens_equal
 from .security.redirects import safe_target
@@ -180,6 +181,12 @@ class ActionRegistry:
         """A :class:`Context` with this registry's settings; what adapters build per request."""
         if self.settings is None:
             raise ConfigurationError("this registry has no settings: pass settings=Settings(...)")
+        if self.settings.enumeration_protection and isinstance(mailer, SmtpMailer):
+            raise ConfigurationError(
+                "enumeration_protection needs mail delivery off the request path: pass "
+                "BackgroundMailer(SmtpMailer(...)) (a synchronous delivery's time tells "
+                "known addresses from unknown ones)"
+            )
         return Context(
             settings=self.settings,
             session=session,

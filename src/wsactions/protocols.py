@@ -63,7 +63,12 @@ class Clock(Protocol):
 
 
 class Mailer(Protocol):
-    """**Protocol**: delivers one mail. Called only after the action's unit of work committed."""
+    """**Protocol**: delivers one mail. Called only after the action's unit of work committed.
+
+    Called on the request's path: a mailer that talks to a server should
+    queue (:class:`~wsactions.mail.BackgroundMailer`), or the response time
+    tells which addresses have accounts.
+    """
 
     def send(self, mail: Mail) -> None:
         """Deliver *mail* to ``mail.to``."""

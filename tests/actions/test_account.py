@@ -1005,7 +1005,8 @@ class TestEmailUpdate:
         assert shop.state() == before
 
     def test_enumeration_protection(self) -> None:
-        """Under enumeration_protection a taken address answers success without mail."""
+        """Under enumeration_protection a taken address answers success: nothing goes to the
+        taken address, and the requester gets the same notice as for a free one (E37)."""
         shop = Harness(enumeration_protection=True)
         shop.create_account("alice@example.com", PW)
         shop.create_account("carol@example.com", PW)
@@ -1013,7 +1014,10 @@ class TestEmailUpdate:
         assert log_in(client, "alice@example.com").success
         before = shop.state()
         assert client.submit("EmailUpdate", email="carol@example.com").success
-        assert shop.state() == before
+        assert shop.state()["accounts"] == before["accounts"]
+        [notice] = shop.outbox
+        assert (notice.to, notice.purpose) == ("alice@example.com", "email_update_notice")
+        assert [r.purpose for r in shop.state()["tokens"].values()] == ["password"]
 
     def test_mails_link_and_notice(
         self, shop: Harness, logged_in: Client, account: Account

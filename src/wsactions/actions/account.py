@@ -232,10 +232,12 @@ def _login_prepare(call: Call) -> Outcome | _Verified:
         if at_limit and mail_allowed(call, email.key, "unlock", per_client=False) and account:
             mail_optin(call, account, "unlock", "UnlockLogin", even_on_failure=True)
         return fail("invalidCredentials")
-    inactive = not account.may_log_in or (
-        call.settings.require_verified_email and not account.verified
-    )
-    if inactive:
+    settings = call.settings
+    if settings.enumeration_protection and not account.verified:
+        # A fresh registration must not log in before its address is confirmed: a taken
+        # address would answer invalidCredentials to the same password (E37).
+        return fail("invalidCredentials")
+    if not account.may_log_in or (settings.require_verified_email and not account.verified):
         return fail("accountInactive")
     if not MemberRights(call.accounts, account).subshop_allowed(call.ctx.request.subshop):
         return fail("subshopNotAllowed")
@@ -266,7 +268,9 @@ def login(call: Call) -> Outcome:
     password is checked; from the limit on even the right password answers
     ``loginBlocked``, and the attempt that reaches it mails one UnlockLogin
     link. ``accountInactive`` and ``subshopNotAllowed`` are told only after
-    the password was verified. Verification and rehashing happen before the
+    the password was verified. With ``enumeration_protection`` an account
+    whose address is not confirmed yet answers ``invalidCredentials``, so a
+    registration cannot be probed with a login. Verification and rehashing happen before the
     unit of work; inside it the account is read for update and must still
     have the verified hash and be allowed to log in.
     """
@@ -504,9 +508,11 @@ def email_update(call: Call) -> Outcome:
     email: EmailAddress = call.prepared
     other = own_account(call.accounts.find_account(email.key))
     if other is not None and other.id != account.id:
-        if call.settings.enumeration_protection:
-            return ok()
-        return fail("accountAlreadyExists", "email")
+        if not call.settings.enumeration_protection:
+            return fail("accountAlreadyExists", "email")
+        # Alike for a taken address (E37): the requester's own inbox gets the same notice.
+        mail_optin(call, account, "password", None, kind="email_update_notice")
+        return ok()
     mail_optin(
         call, account, "email_update", "EmailUpdateOptIn", to=email.address, email=email.address
     )
