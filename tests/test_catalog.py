@@ -61,6 +61,33 @@ class TestDeclarationMatchesCatalog:
         assert list(spec.codes) == [e["code"] for e in ENTRIES[spec.name]["errors"]]
 
 
+#: Sub-codes an action gives beyond the catalog, each documented in docs/actions.md.
+SUBCODE_ADDITIONS = {("GuestRegister", "passwordCheckFailed"): {"weak"}}
+
+
+@pytest.mark.parametrize("spec", REGISTERED, ids=lambda spec: spec.name)
+def test_subcodes_match_catalog(spec: ActionSpec) -> None:
+    """Declared sub-codes are the catalog's plus the documented additions, and no others."""
+    documented = {
+        e["code"]: set(e.get("subcodes", ()))
+        for e in ENTRIES[spec.name]["errors"]
+        if e.get("subcodes")
+    }
+    for (name, code), extra in SUBCODE_ADDITIONS.items():
+        if name == spec.name:
+            documented[code] = documented.get(code, set()) | extra
+    assert {code: set(subs) for code, subs in spec.subcodes.items()} == documented
+
+
+def test_subcode_additions_are_documented() -> None:
+    """Every sub-code addition is named in the action's section of docs/actions.md."""
+    docs = (Path(__file__).parent.parent / "docs" / "actions.md").read_text("utf-8")
+    for (name, code), extra in SUBCODE_ADDITIONS.items():
+        section = docs.split(f"### {name}\n", 1)[1].split("\n### ", 1)[0]
+        row = next(line for line in section.splitlines() if line.startswith(f"| `{code}`"))
+        assert all(f"`{sub}` is an addition" in row for sub in extra)
+
+
 def test_registered_in_catalog_order() -> None:
     """Built-ins are registered in the order the catalog lists them."""
     names = [spec.name for spec in REGISTERED]

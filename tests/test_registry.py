@@ -378,3 +378,39 @@ class TestExecution:
         with pytest.raises(UndeclaredCodeError, match="notDeclaredAnywhere"):
             shop.client().submit("Sloppy")
         assert shop.state() == before
+
+    def test_undeclared_subcode_raises(self) -> None:
+        """A sub-code the declaration does not list raises UndeclaredCodeError."""
+
+        def handler(call: Any) -> Any:
+            return fail("badNote", "note", ["tooLoud"])
+
+        registry = default_registry()
+        registry.register(
+            action("Loud", family="custom", codes=["badNote"], subcodes={"badNote": ["quiet"]})(
+                handler
+            )
+        )
+        with pytest.raises(UndeclaredCodeError, match="tooLoud"):
+            Harness(registry=registry).client().submit("Loud")
+
+    def test_declared_subcode_passes(self) -> None:
+        """A declared sub-code reaches the result."""
+
+        def handler(call: Any) -> Any:
+            return fail("badNote", "note", ["quiet"])
+
+        registry = default_registry()
+        registry.register(
+            action("Quiet", family="custom", codes=["badNote"], subcodes={"badNote": ["quiet"]})(
+                handler
+            )
+        )
+        result = Harness(registry=registry).client().submit("Quiet")
+        assert [(e.code, e.subcodes) for e in result.errors] == [("badNote", ("quiet",))]
+
+    def test_subcodes_of_undeclared_code_refused(self) -> None:
+        """Registration refuses sub-codes for a code the action does not declare."""
+        spec = action("Odd", family="custom", codes=["a"], subcodes={"b": ["x"]})(_undeclared)
+        with pytest.raises(ActionRegistrationError, match="sub-codes"):
+            default_registry().register(spec)

@@ -107,6 +107,7 @@ class ActionSpec:
     summary: str = ""
     prepare: Preparer | None = attrs.field(default=None, repr=False)
     uses_storage: bool = True
+    subcodes: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
 
     @property
     def refusal_code(self) -> str | None:
@@ -144,6 +145,7 @@ def action(
     summary: str = "",
     prepare: Preparer | None = None,
     uses_storage: bool = True,
+    subcodes: Mapping[str, Iterable[str]] | None = None,
 ) -> Callable[[Handler], ActionSpec]:
     """Declare a handler as an action; the result is what ``ActionRegistry.register`` takes.
 
@@ -153,7 +155,9 @@ def action(
     throttle belong in *prepare*, which runs before the unit of work opens
     (after an access check of its own); what it returns is
     ``call.prepared``. Actions that touch no store (*uses_storage* false)
-    run without a unit of work.
+    run without a unit of work. *subcodes* declares, per error code, the
+    sub-codes the action may give it (``passwordCheckFailed``: ``minlen``,
+    ``maxlen``, ``weak``); the engine refuses any other.
 
     An *access* string that names no rule is kept as given so that
     registration can refuse it with a clear message.
@@ -178,6 +182,7 @@ def action(
             summary=summary or (handler.__doc__ or "").strip().split("\n")[0],
             prepare=prepare,
             uses_storage=uses_storage,
+            subcodes={code: tuple(subs) for code, subs in (subcodes or {}).items()},
         )
 
     return wrap

@@ -136,6 +136,8 @@ class ActionRegistry:
             raise refuse("an error code is declared twice")
         if set(spec.codes) & ENGINE_CODES:
             raise refuse("engine codes are implied and must not be declared")
+        if set(spec.subcodes) - set(spec.codes):
+            raise refuse("sub-codes are declared for a code the action does not declare")
         refusals = {spec.refusal_code} - {None}
         if spec.access in (Access.LOGIN, Access.ADMIN):
             refusals.add("notLoggedIn")
@@ -498,6 +500,11 @@ def _check_declared(spec: ActionSpec, outcome: Outcome) -> None:
             raise UndeclaredCodeError(
                 f"action {spec.name!r} produced undeclared code {error.code!r}; "
                 "add it to the declaration's codes"
+            )
+        if error.subcodes and not set(error.subcodes) <= set(spec.subcodes.get(error.code, ())):
+            raise UndeclaredCodeError(
+                f"action {spec.name!r} produced undeclared sub-codes {error.subcodes!r} of "
+                f"{error.code!r}; add them to the declaration's subcodes"
             )
 
 

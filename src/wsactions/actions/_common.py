@@ -51,6 +51,10 @@ def password_context(call: Call, *, email: str | None = None, name: str = "") ->
     return words
 
 
+#: The sub-codes of ``passwordCheckFailed`` on every path that sets a password.
+PASSWORD_SUBCODES = ("minlen", "maxlen", "weak")
+
+
 def check_new_password(
     call: Call,
     field: str,

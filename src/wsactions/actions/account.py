@@ -14,6 +14,7 @@ from ..security import strength
 from ..security.emails import EmailAddress, parse_email
 from ..security.passwords import normalize, policy_failures, within_bound
 from ._common import (
+    PASSWORD_SUBCODES,
     add_own_account,
     check_email,
     check_new_password,
@@ -63,6 +64,7 @@ def _register_prepare(call: Call) -> Outcome | tuple[EmailAddress, str]:
         Param("password", required=True, secret=True),
         Param("passwordRepeat", required=True, secret=True),
     ],
+    subcodes={"passwordCheckFailed": PASSWORD_SUBCODES},
     codes=[
         "missingId",
         "missingPassword",
@@ -405,6 +407,7 @@ def _reset_prepare(call: Call) -> Outcome | _NewPassword:
         Param("newPasswordRepeat", required=True, secret=True),
         Param("passwordAuth", secret=True),
     ],
+    subcodes={"passwordCheckFailed": PASSWORD_SUBCODES},
     codes=[
         "notLoggedIn",
         "missingPassword",

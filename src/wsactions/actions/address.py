@@ -22,6 +22,7 @@ from typing import Any
 
 from .._action import Access, ActionSpec, Call, Outcome, Param, action, fail, fail_all, ok
 from .._result import ActionError
+from ..addressing import SUBCODES as ADDRESS_SUBCODES
 from ..addressing import validate_address
 from ..models import Account, Address
 from ._common import editable, new_id
@@ -66,6 +67,7 @@ def _not_editable(call: Call, account: Account, fields: list[str]) -> list[Actio
     optin_purposes=ADDRESS_PURPOSES,
     blocked_when_locked=True,
     params=[_FIELDS, _TYPE],
+    subcodes={"addressCheckFailed": sorted(ADDRESS_SUBCODES)},
     codes=[
         "notLoggedIn",
         "emptyAddress",
@@ -129,6 +131,7 @@ def address_create(call: Call) -> Outcome:
     optin_purposes=ADDRESS_PURPOSES,
     blocked_when_locked=True,
     params=[_ADDRESS_ID, _FIELDS, _TYPE],
+    subcodes={"addressCheckFailed": sorted(ADDRESS_SUBCODES)},
     codes=[
         "notLoggedIn",
         "emptyAddress",

@@ -17,6 +17,7 @@ from ..addressing import STANDARD_FIELDS
 from ..models import Account, Address, GuestCheckout
 from ..security.emails import EmailAddress, parse_email
 from ._common import (
+    PASSWORD_SUBCODES,
     add_own_account,
     check_new_password,
     hasher,
@@ -120,6 +121,7 @@ def _guest_register_prepare(call: Call) -> Outcome | _Conversion:
     denied_code="missingGuestData",
     blocked_when_locked=True,
     params=[Param("guestMail", required=True), *_PASSWORDS],
+    subcodes={"passwordCheckFailed": PASSWORD_SUBCODES},
     codes=[
         "passwordCheckFailed",
         "missingPassword",
@@ -171,6 +173,7 @@ def _save_guest_prepare(call: Call) -> Outcome | _Conversion:
     access=Access.GUEST,
     blocked_when_locked=True,
     params=[Param("id", required=True), *_PASSWORDS],
+    subcodes={"passwordCheckFailed": PASSWORD_SUBCODES},
     codes=[
         "nonGuestAccount",
         "missingId",
