@@ -1,7 +1,8 @@
 """B2B company accounts: employees, invitations, admin rights, privilege groups.
 
-Every customer who registers owns a company of one and administers it.
-Admins invite employees (SubAccountCreate), change their rights
+A company is an account the host made its owner (``wsactions.companies.found``,
+or every registration with ``Settings.companies_on_registration``); its admins
+invite employees (SubAccountCreate), change their rights
 (UpdateSubAccount), remove them (SubAccountDelete) and manage privilege
 groups. Every lookup goes through the acting admin's company: members and
 groups of other companies answer exactly like ids that do not exist.
@@ -73,7 +74,9 @@ def sub_account_create(call: Call) -> Outcome:
     """Creates an employee of the admin's company and mails the invitation link.
 
     The employee cannot log in until it has accepted the invitation and set
-    its first password (ResetPassword with the invitation token). Under
+    its first password (ResetPassword with the invitation token). Until then
+    the invitation never blocks the address's owner: its own registration
+    withdraws it. Under
     ``enumeration_protection`` a taken address answers success too, and
     ``data`` never carries the new member's id.
     """
