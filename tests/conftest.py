@@ -50,15 +50,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--storage",
         default=os.environ.get("WSACTIONS_TEST_STORAGE", "memory"),
-        help="memory (default), or module:factory, a zero-argument callable returning a "
-        "fresh, empty storage (also from WSACTIONS_TEST_STORAGE)",
+        help="memory (default), sqlite, postgresql, or module:factory, a zero-argument "
+        "callable returning a fresh, empty storage (also from WSACTIONS_TEST_STORAGE)",
     )
 
 
 def storage_factory(name: str) -> Callable[[], Any]:
-    """The factory *name* stands for: ``memory`` or ``module:attribute``."""
+    """The factory *name* stands for: ``memory``, ``sqlite`` (a new file per Harness),
+    ``postgresql`` (a new schema per Harness) or ``module:attribute``."""
     if name == "memory":
         return MemoryStorage
+    if name in ("sqlite", "postgresql"):
+        import sqlstores
+
+        return sqlstores.sqlite_storage if name == "sqlite" else sqlstores.postgres_storage
     module, _, attribute = name.partition(":")
     if not attribute:
         raise pytest.UsageError(f"--storage {name!r}: use 'memory' or 'module:factory'")

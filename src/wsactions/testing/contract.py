@@ -103,6 +103,13 @@ def _account(n: int, email_key: str | None = None, **fields: Any) -> Account:
     return Account(id=f"acc-{n}", email=key, email_key=key, **fields)
 
 
+def _owners(storage: Storage, count: int = 3) -> None:
+    """Store accounts ``acc-1`` .. ``acc-<count>``: addresses, cards and logins belong to an
+    existing account (a database's foreign keys insist)."""
+    for n in range(1, count + 1):
+        storage.accounts.add_account(_account(n))
+
+
 def _address(n: int, owner: str = "acc-1", **fields: str) -> Address:
     """Address ``adr-<n>`` of *owner*."""
     return Address(
@@ -562,6 +569,7 @@ class AddressContract:
 
     def test_add_get_list_count(self, storage: Storage) -> None:
         """Addresses are found by account and id, listed in creation order and counted."""
+        _owners(storage)
         storage.accounts.add_account(_account(1))
         for n, at in ((3, 30.0), (1, 30.0), (2, 10.0)):  # one clock tick, then set back
             storage.accounts.add_address(attrs.evolve(_address(n), created_at=at))
@@ -578,6 +586,7 @@ class AddressContract:
 
     def test_address_fields_round_trip(self, storage: Storage) -> None:
         """Every field of an address comes back as it was stored."""
+        _owners(storage)
         full = Address(
             id="adr-1",
             account_id="acc-1",
@@ -592,6 +601,7 @@ class AddressContract:
 
     def test_update_address_sets_named_fields_only(self, storage: Storage) -> None:
         """update_address sets the fields it names and keeps the others."""
+        _owners(storage)
         original = attrs.evolve(_address(1), visibility="company")
         storage.accounts.add_address(original)
         storage.accounts.add_address(_address(2))
@@ -609,6 +619,7 @@ class AddressContract:
 
     def test_update_gone_address_is_false(self, storage: Storage) -> None:
         """Updating an address that does not exist answers False and changes nothing."""
+        _owners(storage)
         storage.accounts.add_address(_address(1))
         before = storage.snapshot()
         assert storage.accounts.update_address("acc-1", "adr-9", {"visibility": "x"}) is False
@@ -688,6 +699,7 @@ class CardContract:
 
     def test_cards_add_and_list(self, storage: Storage) -> None:
         """Cards are listed per account in creation order, with every field."""
+        _owners(storage)
         for n in (2, 1, 3):
             storage.accounts.add_card(_card(n))
         storage.accounts.add_card(_card(4, "acc-2"))
@@ -711,11 +723,13 @@ class CardContract:
     )
     def test_pseudonyms_accepted(self, storage: Storage, pseudo: str) -> None:
         """Pseudo ids and digit runs too short for a card number are stored."""
+        _owners(storage)
         storage.accounts.add_card(_card(1, pseudo_card_id=pseudo))
         assert [c.pseudo_card_id for c in storage.accounts.list_cards("acc-1")] == [pseudo]
 
     def test_delete_card_only_own(self, storage: Storage) -> None:
         """A card is deleted only through its account, once."""
+        _owners(storage)
         storage.accounts.add_card(_card(1, "acc-1"))
         storage.accounts.add_card(_card(2, "acc-1"))
         before = storage.snapshot()
@@ -1046,6 +1060,7 @@ class LoginContract:
 
     def test_logins_add_get_list(self, storage: Storage) -> None:
         """Logins are found by id and listed per account in creation order."""
+        _owners(storage)
         storage.logins.add_login(_login(2, at=10.0))
         storage.logins.add_login(_login(1, at=20.0))
         storage.logins.add_login(_login(3, at=5.0))
@@ -1058,6 +1073,7 @@ class LoginContract:
 
     def test_touch_login(self, storage: Storage) -> None:
         """touch_login records the time of use and nothing else; unknown ids are ignored."""
+        _owners(storage)
         storage.logins.add_login(_login(1, at=100.0))
         storage.logins.touch_login("login-1", 250.0)
         assert storage.logins.get_login("login-1") == attrs.evolve(
@@ -1068,6 +1084,7 @@ class LoginContract:
 
     def test_end_login(self, storage: Storage) -> None:
         """end_login removes one login and says whether it existed."""
+        _owners(storage)
         storage.logins.add_login(_login(1))
         storage.logins.add_login(_login(2))
         assert storage.logins.end_login("login-1")
@@ -1077,6 +1094,7 @@ class LoginContract:
 
     def test_end_logins_keeps_one(self, storage: Storage) -> None:
         """end_logins removes the account's logins except *keep*; how many."""
+        _owners(storage)
         for n in (1, 2, 3):
             storage.logins.add_login(_login(n))
         storage.logins.add_login(_login(4, "acc-2"))
@@ -1087,6 +1105,7 @@ class LoginContract:
 
     def test_end_logins_all(self, storage: Storage) -> None:
         """end_logins without *keep* removes every login of the account only."""
+        _owners(storage)
         for n in (1, 2):
             storage.logins.add_login(_login(n))
         storage.logins.add_login(_login(3, "acc-2"))
@@ -1097,6 +1116,7 @@ class LoginContract:
 
     def test_snapshot_ignores_last_seen(self, storage: Storage) -> None:
         """touch_login does not change the snapshot; adding and ending logins do."""
+        _owners(storage)
         storage.logins.add_login(_login(1))
         before = storage.snapshot()
         storage.logins.touch_login("login-1", 5000.0)
@@ -1550,6 +1570,7 @@ class ConcurrencyContract:
 
     def test_for_update_address_prevents_lost_updates(self, storage: Storage) -> None:
         """16 read-for-update-then-write units of work on one address lose no write."""
+        _owners(storage)
         storage.accounts.add_address(_address(1, city="Bonn"))
 
         def work(i: int) -> None:

@@ -1,0 +1,87 @@
+"""Fresh SQL storages for tests: a SQLite file, or a PostgreSQL schema of its own.
+
+``WSACTIONS_TEST_POSTGRES`` names the PostgreSQL server (default: the
+development and CI server at 127.0.0.1:5432, database ``test``). Without a
+server the PostgreSQL tests are skipped, except under ``CI=true``, where
+they fail.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import os
+import secrets
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from wsactions.backends.sql import SqlStorage, create_all
+
+POSTGRES_URL = os.environ.get(
+    "WSACTIONS_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+_TMP = Path(tempfile.mkdtemp(prefix="wsactions-sqlite-"))
+_SCHEMAS: list[str] = []
+
+
+def sqlite_storage() -> SqlStorage:
+    """A new SQLite file with the declared schema."""
+    url = f"sqlite:///{_TMP / secrets.token_hex(8)}.db"
+    create_all(url)
+    return SqlStorage(url)
+
+
+@functools.cache
+def postgres_available() -> str | None:
+    """``None`` when the server answers, else why not."""
+    try:
+        engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(sa.text("select 1"))
+        engine.dispose()
+    except Exception as error:  # any failure to reach it
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+def require_postgres() -> None:
+    """Skip without a server; under CI=true fail instead."""
+    why = postgres_available()
+    if why is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable under CI=true: {why}")
+    pytest.skip(f"PostgreSQL at {POSTGRES_URL} is unreachable: {why}")
+
+
+def postgres_storage() -> SqlStorage:
+    """A new PostgreSQL schema with the declared tables (dropped when the run ends)."""
+    require_postgres()
+    name = f"wsa_test_{secrets.token_hex(6)}"
+    engine = sa.create_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{name}"'))
+    engine.dispose()
+    _SCHEMAS.append(name)
+    create_all(POSTGRES_URL, schema=name)
+    return SqlStorage(POSTGRES_URL, schema=name)
+
+
+def factory_of(storage: SqlStorage) -> Callable[[], SqlStorage]:
+    """A picklable factory of another storage on the same data (for other processes)."""
+    return functools.partial(SqlStorage, storage.url, schema=storage.schema)
+
+
+@atexit.register
+def _drop_schemas() -> None:
+    if not _SCHEMAS:
+        return
+    engine = sa.create_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        for name in _SCHEMAS:
+            connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+    engine.dispose()
