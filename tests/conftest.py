@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -79,3 +79,13 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> str:
     """Name the storage backend in the header of every run."""
     return f"wsactions storage: {config.getoption('--storage')}"
+
+
+@pytest.fixture(autouse=True)
+def _close_sql_storages(request: pytest.FixtureRequest) -> Iterator[None]:
+    """SQL storages a test's Harnesses made are closed when it ends."""
+    yield
+    if request.config.getoption("--storage") in ("sqlite", "postgresql"):
+        import sqlstores
+
+        sqlstores.close_all()

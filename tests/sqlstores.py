@@ -26,13 +26,22 @@ POSTGRES_URL = os.environ.get(
 )
 _TMP = Path(tempfile.mkdtemp(prefix="wsactions-sqlite-"))
 _SCHEMAS: list[str] = []
+_OPEN: list[SqlStorage] = []
+
+
+def close_all() -> None:
+    """Close every storage made since the last call (their pooled connections)."""
+    while _OPEN:
+        _OPEN.pop().close()
 
 
 def sqlite_storage() -> SqlStorage:
     """A new SQLite file with the declared schema."""
     url = f"sqlite:///{_TMP / secrets.token_hex(8)}.db"
     create_all(url)
-    return SqlStorage(url)
+    storage = SqlStorage(url)
+    _OPEN.append(storage)
+    return storage
 
 
 @functools.cache
@@ -68,7 +77,9 @@ def postgres_storage() -> SqlStorage:
     engine.dispose()
     _SCHEMAS.append(name)
     create_all(POSTGRES_URL, schema=name)
-    return SqlStorage(POSTGRES_URL, schema=name)
+    storage = SqlStorage(POSTGRES_URL, schema=name)
+    _OPEN.append(storage)
+    return storage
 
 
 def factory_of(storage: SqlStorage) -> Callable[[], SqlStorage]:
