@@ -78,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _db(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import OperationalError
+
     from .backends.sql import StorageUnavailableError, migrate
 
     try:
