@@ -30,9 +30,21 @@ _OPEN: list[SqlStorage] = []
 
 
 def close_all() -> None:
-    """Close every storage made since the last call (their pooled connections)."""
+    """Close every storage made since the last call (and drop its PostgreSQL schema)."""
     while _OPEN:
-        _OPEN.pop().close()
+        discard(_OPEN.pop())
+
+
+def discard(storage: SqlStorage) -> None:
+    """Close *storage*; a PostgreSQL schema of its own is dropped at once."""
+    storage.close()
+    if storage.schema is None or storage.schema not in _SCHEMAS:
+        return
+    _SCHEMAS.remove(storage.schema)
+    engine = sa.create_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{storage.schema}" CASCADE'))
+    engine.dispose()
 
 
 def sqlite_storage() -> SqlStorage:

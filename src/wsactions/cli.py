@@ -1,6 +1,7 @@
 """``wsactions`` command line.
 
-``wsactions actions [--json]`` lists every action; ``wsactions db upgrade URL``
+``wsactions actions [--json] [--lang de]`` lists every action (with the customer
+message of each code in a language); ``wsactions db upgrade URL``
 brings a SQL database to the newest schema, ``wsactions db current URL``
 prints the revision it is at.
 """
@@ -15,11 +16,15 @@ from typing import Any
 
 from ._action import ActionSpec
 from ._registry import default_registry
+from ._result import ActionError
+from .i18n import catalogs, error_message
+from .settings import Settings
 
 
-def describe(spec: ActionSpec) -> dict[str, Any]:
-    """An action's declaration as plain data (the shape of the catalog's entries)."""
-    return {
+def describe(spec: ActionSpec, locale: str | None = None) -> dict[str, Any]:
+    """An action's declaration as plain data (the shape of the catalog's entries); with
+    *locale*, also the customer message of each code and sub-code in that language."""
+    found: dict[str, Any] = {
         "name": spec.name,
         "family": spec.family,
         "access": spec.access.value,
@@ -32,9 +37,28 @@ def describe(spec: ActionSpec) -> dict[str, Any]:
         "errors": list(spec.codes),
         "summary": spec.summary,
     }
+    if locale is not None:
+        found["messages"] = code_messages(spec, locale)
+    return found
 
 
-def _table(specs: Sequence[ActionSpec]) -> str:
+def code_messages(spec: ActionSpec, locale: str) -> dict[str, str]:
+    """``{code or code.subcode: message}`` of *spec* in *locale*, as customers read them."""
+    settings = _settings()
+    found: dict[str, str] = {}
+    for code in spec.codes:
+        found[code] = error_message(settings, locale, spec.name, ActionError(code))
+        for sub in spec.subcodes.get(code, ()):
+            error = ActionError(code, subcodes=(sub,))
+            found[f"{code}.{sub}"] = error_message(settings, locale, spec.name, error)
+    return found
+
+
+def _settings() -> Settings:
+    return Settings(secret_key="wsactions-cli-messages-only-" + "x" * 16)
+
+
+def _table(specs: Sequence[ActionSpec], locale: str | None) -> str:
     lines = []
     for spec in specs:
         params = ", ".join(
@@ -44,7 +68,11 @@ def _table(specs: Sequence[ActionSpec]) -> str:
         aliases = f"  aka {', '.join(spec.aliases)}" if spec.aliases else ""
         lines.append(f"{spec.name}  [{spec.family}, {spec.access.value}, {spec.trigger}]{aliases}")
         lines.append(f"    params: {params or '-'}")
-        lines.append(f"    errors: {', '.join(spec.codes) or '-'}")
+        if locale is None:
+            lines.append(f"    errors: {', '.join(spec.codes) or '-'}")
+            continue
+        lines.append("    errors:" + ("" if spec.codes else " -"))
+        lines += [f"      {code}: {text}" for code, text in code_messages(spec, locale).items()]
     return "\n".join(lines)
 
 
@@ -54,6 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("actions", help="list every registered action")
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    listing.add_argument(
+        "--lang", metavar="LOCALE", help="also print each code's customer message (en, de, ...)"
+    )
     db = commands.add_parser("db", help="schema migrations of the SQL backend")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     for name, text in (
@@ -62,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ):
         sub = db_commands.add_parser(name, help=text)
         sub.add_argument("url", help="sqlite:///shop.db or postgresql+psycopg://user@host/db")
+        sub.add_argument("--schema", help="PostgreSQL schema of the tables (default: search path)")
         if name == "upgrade":
             sub.add_argument("--revision", default="head", help="target revision (default: head)")
     args = parser.parse_args(argv)
@@ -69,28 +101,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "db":
         return _db(args)
     specs = default_registry().actions
+    locale = args.lang
+    if locale is not None and locale not in catalogs(_settings()).available():
+        sys.stderr.write(f"wsactions actions: no messages for {locale!r}\n")
+        return 2
     if args.json:
-        json.dump([describe(s) for s in specs], sys.stdout, indent=2)
+        json.dump([describe(s, locale) for s in specs], sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(_table(specs) + f"\n\n{len(specs)} actions\n")
+        sys.stdout.write(_table(specs, locale) + f"\n\n{len(specs)} actions\n")
     return 0
 
 
 def _db(args: argparse.Namespace) -> int:
-    from sqlalchemy.exc import OperationalError
-
     from .backends.sql import StorageUnavailableError, migrate
 
+    schema = args.schema
     try:
         if args.db_command == "upgrade":
-            migrate.upgrade(args.url, args.revision)
-            sys.stdout.write(f"{migrate.current(args.url)} (head: {migrate.head()})\n")
+            migrate.upgrade(args.url, args.revision, schema=schema)
+            done = migrate.current(args.url, schema=schema)
+            sys.stdout.write(f"{done} (head: {migrate.head()})\n")
         else:
-            sys.stdout.write(f"{migrate.current(args.url) or 'not migrated'}\n")
-    except (StorageUnavailableError, OperationalError, ValueError) as error:
-        reason = error.orig if isinstance(error, OperationalError) else error
-        sys.stderr.write(f"wsactions db: the database did not answer: {reason}\n")
+            sys.stdout.write(f"{migrate.current(args.url, schema=schema) or 'not migrated'}\n")
+    except (StorageUnavailableError, ValueError) as error:
+        lines = str(error).strip().splitlines() or [type(error).__name__]
+        sys.stderr.write(f"wsactions db: {lines[0]}\n")
         return 1
     return 0
 

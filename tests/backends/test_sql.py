@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from sqlstores import factory_of, postgres_storage, sqlite_storage
+from sqlstores import discard, factory_of, postgres_storage, sqlite_storage
 from wsactions.backends.sql import SqlStorage
 from wsactions.testing.contract import StorageContract
 
@@ -36,7 +36,7 @@ class TestPostgresStorage(StorageContract):
     def storage(self) -> Iterator[SqlStorage]:
         storage = postgres_storage()
         yield storage
-        storage.close()
+        discard(storage)
 
     @pytest.fixture
     def storage_factory(self, storage: SqlStorage) -> Callable[[], SqlStorage]:

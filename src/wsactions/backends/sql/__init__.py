@@ -799,11 +799,11 @@ class SqlCounterStore(_Part):
             c.execute(sa.delete(CT).where(CT.c.key == key))
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at *url* to the schema of *revision* (Alembic)."""
+def upgrade(url: str, revision: str = "head", *, schema: str | None = None) -> None:
+    """Bring the database at *url* (its PostgreSQL *schema*) to *revision* (Alembic)."""
     from .migrate import upgrade as run
 
-    run(url, revision)
+    run(url, revision, schema=schema)
 
 
 def _in_schema(engine: Engine, name: str | None) -> Engine:

@@ -78,6 +78,7 @@ accounts = sa.Table(
     sa.Column("default_address_visibility", sa.String(16), nullable=False),
     sa.Column("allowed_subshops", JsonText),
     sa.Column("invitation_pending", sa.Boolean, nullable=False),
+    sa.Column("locale", sa.String(35), nullable=False, server_default=""),
 )
 
 addresses = sa.Table(
