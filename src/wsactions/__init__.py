@@ -7,7 +7,7 @@ templates render. See the README for a tour.
 
 from __future__ import annotations
 
-from . import companies, logins, optin, rights
+from . import companies, i18n, logins, optin, rights
 from ._action import (
     Access,
     ActionSpec,
@@ -23,7 +23,7 @@ from ._action import (
 from ._context import Context, RequestInfo, SystemClock
 from ._registry import CONTROL_FIELDS, ActionRegistry, default_registry
 from ._result import ActionError, ActionHandle, ActionResult
-from ._view import TemplateView
+from ._view import TemplateView, json_answer
 from .errors import (
     ActionRegistrationError,
     CardDataRefusedError,
@@ -108,6 +108,8 @@ __all__ = [
     "default_registry",
     "fail",
     "fail_all",
+    "i18n",
+    "json_answer",
     "log_event",
     "logins",
     "ok",

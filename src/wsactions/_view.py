@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._action import logged_in_account, login_id, peek_optin
 from ._result import ActionError, ActionResult
+from .i18n import Message, resolve_locale, result_messages, success_message
 from .models import Account, Address, LoginRecord, PrivilegeGroup, SavedCard
 
 if TYPE_CHECKING:
@@ -26,13 +27,19 @@ if TYPE_CHECKING:
 _NO_RESULT = ActionResult(name="", success=False)
 
 
+def view_locale(ctx: ActionContext) -> str:
+    """The language a page of this request is shown in."""
+    return resolve_locale(ctx.settings, ctx.request.locale)
+
+
 class CurrentView:
     """``wsActions.current``: the action executed in this request (empty name when none)."""
 
-    __slots__ = ("_result",)
+    __slots__ = ("_ctx", "_result")
 
-    def __init__(self, result: ActionResult) -> None:
+    def __init__(self, result: ActionResult, ctx: ActionContext) -> None:
         self._result = result
+        self._ctx = ctx
 
     @property
     def name(self) -> str:
@@ -59,14 +66,35 @@ class CurrentView:
         """Its error codes."""
         return self._result.codes
 
+    @property
+    def messages(self) -> tuple[Message, ...]:
+        """Its errors as sentences in the page's language (``.text``, ``.field``, ``.code``)."""
+        if not self._result.errors:
+            return ()
+        return result_messages(self._ctx.settings, view_locale(self._ctx), self._result)
+
+    def message(self, field: str | None = None) -> str:
+        """The sentences for the errors of *field* (without one: those of no field)."""
+        return " ".join(m.text for m in self.messages if m.field == field)
+
+    @property
+    def notice(self) -> str | None:
+        """The success notice in the page's language, if the action succeeded and has one."""
+        result = self._result
+        if not result.success:
+            return None
+        return success_message(self._ctx.settings, view_locale(self._ctx), result.name, result.data)
+
 
 class HandleView(CurrentView):
     """An action handle for a template: form values plus the state of this request's run."""
 
     __slots__ = ("csrf", "id", "name")
 
-    def __init__(self, name: str, id: str, csrf: str, result: ActionResult) -> None:
-        super().__init__(result)
+    def __init__(
+        self, name: str, id: str, csrf: str, result: ActionResult, ctx: ActionContext
+    ) -> None:
+        super().__init__(result, ctx)
         self.name = name  # type: ignore[misc]
         self.id = id
         self.csrf = csrf
@@ -96,12 +124,12 @@ class ActionsView:
         """The handle of action *name*, carrying this request's result if it was *name*."""
         handle = self._registry.create(self._ctx, name)
         result = self._result if self._result.name == handle.name else _NO_RESULT
-        return HandleView(handle.name, handle.id, handle.csrf, result)
+        return HandleView(handle.name, handle.id, handle.csrf, result, self._ctx)
 
     @property
     def current(self) -> CurrentView:
         """The action executed in this request."""
-        return CurrentView(self._result)
+        return CurrentView(self._result, self._ctx)
 
     def url(self, name: str, target: str, params: Mapping[str, str] | None = None) -> str:
         """A signed link that runs link action *name* and then shows *target*."""
@@ -394,3 +422,30 @@ class TemplateView:
             "wsOptIn": self.wsOptIn,
             "wsCheckout": self.wsCheckout,
         }
+
+
+def json_answer(ctx: ActionContext, result: ActionResult) -> dict[str, Any]:
+    """The JSON answer to an AJAX action (``Accept: application/json``): every adapter sends
+    this shape, with the messages in the request's language.
+
+    ``{"name", "success", "errors": [{"code", "field", "subcodes", "message"}],
+    "notice", "params", "data", "redirect"}`` — ``params`` never holds a
+    secret parameter (the engine leaves them out of every result).
+    """
+    view = CurrentView(result, ctx)
+    return {
+        "name": result.name,
+        "success": result.success,
+        "errors": [
+            {"code": m.code, "field": m.field, "subcodes": list(m.subcodes), "message": m.text}
+            for m in view.messages
+        ],
+        "notice": view.notice,
+        "params": dict(result.params),
+        "data": {k: v for k, v in result.data.items() if _plain(v)},
+        "redirect": result.redirect,
+    }
+
+
+def _plain(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)

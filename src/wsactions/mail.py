@@ -26,13 +26,16 @@ def _strings(items: Iterable[str]) -> tuple[str, ...]:
 
 @attrs.frozen
 class Mail:
-    """One plain-text mail; *links* lists the URLs the text contains (opt-in links)."""
+    """One mail: plain *text* and, usually, *html*; *links* lists the URLs it contains
+    (opt-in links); *locale* is the language it is written in."""
 
     to: str
     subject: str
     text: str
     purpose: str = ""
     links: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    html: str = attrs.field(default="", repr=False)
+    locale: str = "en"
 
 
 @attrs.define
@@ -149,72 +152,38 @@ class SmtpMailer:
         message["To"] = mail.to
         message["Subject"] = mail.subject
         message.set_content(mail.text)
+        if mail.html:
+            message.add_alternative(mail.html, subtype="html")
         with self.connect() as smtp:
             smtp.send_message(message)
 
 
 @attrs.frozen
 class MailTemplate:
-    """Subject and plain-text body of one kind of mail.
+    """A host's own subject and body for one kind of mail (``Settings.mail_templates``).
 
-    Both are ``str.format`` templates with the fields ``shop`` (the shop
-    name), ``email`` (the recipient) and ``link`` (the opt-in link, where
-    the mail has one).
+    ``str.format`` templates with the fields ``shop`` (the shop name),
+    ``email`` (the recipient) and ``link`` (the opt-in link, where the mail
+    has one). *html* is the HTML body (values are escaped before they are
+    filled in); without it the HTML is made from *text*.
     """
 
     subject: str
     text: str
+    html: str | None = None
 
 
-DEFAULT_TEMPLATES: dict[str, MailTemplate] = {
-    "verify": MailTemplate(
-        "{shop}: please confirm your email address",
-        "Welcome to {shop}!\n\nPlease confirm your email address by opening this link:\n"
-        "{link}\n\nIf you did not create an account, ignore this mail.",
-    ),
-    "activate": MailTemplate(
-        "{shop}: activate your account",
-        "Open this link to activate your customer account:\n{link}\n\n"
-        "If you did not ask for this, ignore this mail.",
-    ),
-    "password": MailTemplate(
-        "{shop}: reset your password",
-        "Someone asked to reset the password of your account at {shop}.\n"
-        "Open this link to choose a new password (it works once and expires soon):\n"
-        "{link}\n\nIf it was not you, ignore this mail; your password stays as it is.",
-    ),
-    "unlock": MailTemplate(
-        "{shop}: your login was blocked",
-        "Your login at {shop} was blocked after too many failed attempts.\n"
-        "If it was you, open this link to unlock it:\n{link}\n\n"
-        "If it was not you, consider changing your password.",
-    ),
-    "email_update": MailTemplate(
-        "{shop}: confirm your new email address",
-        "Open this link to make {email} the email address of your account at {shop}:\n"
-        "{link}\n\nIf you did not ask for this, ignore this mail.",
-    ),
-    "email_update_notice": MailTemplate(
-        "{shop}: your email address is about to change",
-        "Someone asked to change the email address of your account at {shop}.\n"
-        "The change takes effect only when the new address confirms it.\n\n"
-        "If it was not you, open this link and choose a new password; that also cancels "
-        "the change:\n{link}",
-    ),
-    "delete": MailTemplate(
-        "{shop}: confirm the deletion of your account",
-        "Open this link to delete your account at {shop} for good:\n{link}\n\n"
-        "If you did not ask for this, ignore this mail.",
-    ),
-    "account_exists": MailTemplate(
-        "{shop}: you already have an account",
-        "Someone tried to create an account at {shop} with this email address, which "
-        "already has one. If it was you, log in or reset your password. If it was "
-        "not you, ignore this mail.",
-    ),
-    "invitation": MailTemplate(
-        "{shop}: you are invited to your company's account",
-        "You were invited to your company's customer account at {shop}.\n"
-        "Open this link to choose your password and accept the invitation:\n{link}",
-    ),
-}
+#: Every kind of mail wsactions sends; their texts are in the message catalogues.
+MAIL_KINDS: tuple[str, ...] = (
+    "verify",
+    "activate",
+    "password",
+    "unlock",
+    "email_update",
+    "email_update_notice",
+    "delete",
+    "account_exists",
+    "invitation",
+)
+
+

@@ -58,6 +58,8 @@ class Account:
         default=None, converter=_optional_frozenset
     )
     invitation_pending: bool = False
+    #: The language of the account's mails (set at registration from the request).
+    locale: str = ""
 
     @property
     def may_log_in(self) -> bool:
@@ -180,9 +182,13 @@ class RequestInfo:
     (never straight from a client-controlled header such as
     ``X-Forwarded-For``). *optin_token* is the request's ``wsoptin`` value
     (from the query string of the page, or the form). *subshop* names the
-    subshop the request is for, when the host runs several.
+    subshop the request is for, when the host runs several. *locale* is the
+    language the request asks for.
     """
 
     client_address: str = ""
     optin_token: str | None = attrs.field(default=None, repr=False)
     subshop: str | None = None
+    #: The language the request asks for (the adapter reads Accept-Language or the
+    #: framework's choice); ``None``: the account's, else ``Settings.default_locale``.
+    locale: str | None = None

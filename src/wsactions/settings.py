@@ -12,7 +12,7 @@ import attrs
 
 from .addressing import AddressRules
 from .errors import ConfigurationError
-from .mail import DEFAULT_TEMPLATES, MailTemplate
+from .mail import MAIL_KINDS, MailTemplate
 
 #: Opt-in token purposes and the action a link of that purpose names.
 PURPOSES: tuple[str, ...] = (
@@ -138,12 +138,17 @@ def _freeze_mapping(value: Mapping[str, str]) -> Mapping[str, str]:
 
 
 def _freeze_templates(value: Mapping[str, MailTemplate]) -> Mapping[str, MailTemplate]:
-    unknown = set(value) - set(DEFAULT_TEMPLATES)
+    unknown = {key for key in value if key.split("/", 1)[0] not in MAIL_KINDS}
     if unknown:
         raise ConfigurationError(
-            f"mail_templates: unknown kinds {sorted(unknown)}; known: {sorted(DEFAULT_TEMPLATES)}"
+            f"mail_templates: unknown kinds {sorted(unknown)}; known: {sorted(MAIL_KINDS)} "
+            "(a key is a kind, or kind/locale such as 'verify/de')"
         )
     return MappingProxyType(dict(value))
+
+
+def _freeze_messages(value: Mapping[str, Mapping[str, str]]) -> Mapping[str, Mapping[str, str]]:
+    return MappingProxyType({locale: MappingProxyType(dict(m)) for locale, m in value.items()})
 
 
 #: argon2 parameters for production: RFC 9106's low-memory profile (argon2id).
@@ -201,6 +206,16 @@ class Settings:
         default=MappingProxyType({}), converter=_freeze_templates
     )
 
+    # messages and mails (wsactions.i18n)
+    #: The language when neither the request nor the account names an available one.
+    default_locale: str = "en"
+    #: A directory with ``<lang>/LC_MESSAGES/wsactions.po`` catalogues of the host's own.
+    locales_dir: str | None = None
+    #: Single messages overridden per locale: ``{"de": {"error.loginBlocked": "…"}}``.
+    messages: Mapping[str, Mapping[str, str]] = attrs.field(
+        default=MappingProxyType({}), converter=_freeze_messages
+    )
+
     # b2b
     b2b_enabled: bool = True
     #: Whether every registration (and guest conversion) founds a company of one that its
@@ -213,10 +228,6 @@ class Settings:
         """The secret key as bytes, for HMAC."""
         key = self.secret_key
         return key.encode() if isinstance(key, str) else key
-
-    def mail_template(self, kind: str) -> MailTemplate:
-        """The template for mails of *kind*: the host's override, else the default."""
-        return self.mail_templates.get(kind) or DEFAULT_TEMPLATES[kind]
 
     def __attrs_post_init__(self) -> None:
         if self.login_throttle.limit > 100:

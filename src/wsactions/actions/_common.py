@@ -9,6 +9,7 @@ from typing import Any
 from .. import optin
 from .._action import Call, login_id
 from .._result import ActionError
+from ..i18n import mail_text, resolve_locale
 from ..mail import Mail
 from ..models import Account, LoginRecord
 from ..rights import MemberRights
@@ -119,9 +120,10 @@ def mail_allowed(call: Call, email_key: str, kind: str, *, per_client: bool = Tr
 def new_account_fields(call: Call, account_id: str) -> dict[str, Any]:
     """Company fields of a newly registered account: its own company only when the shop
     founds one for every registration (``Settings.companies_on_registration``)."""
+    fields: dict[str, Any] = {"locale": request_locale(call)}
     if call.settings.companies_on_registration:
-        return {"company_id": account_id, "admin": True}
-    return {}
+        fields.update(company_id=account_id, admin=True)
+    return fields
 
 
 def add_own_account(call: Call, account: Account) -> bool:
@@ -165,19 +167,31 @@ def optin_link(call: Call, purpose: str, token: str, action: str | None) -> str:
     return optin.link(call.settings, purpose, token, action)
 
 
-def send_mail(call: Call, kind: str, to: str, link: str | None = None) -> None:
-    """Queue a mail of *kind* from the configured templates."""
-    template = call.settings.mail_template(kind)
-    fields = {"shop": call.settings.shop_name or "our shop", "email": to, "link": link or ""}
+def send_mail(
+    call: Call, kind: str, to: str, link: str | None = None, *, account: Account | None = None
+) -> None:
+    """Queue a mail of *kind* in the language of *account* (else of the request)."""
+    settings = call.settings
+    locale = resolve_locale(
+        settings, account.locale if account else None, call.ctx.request.locale
+    )
+    text = mail_text(settings, locale, kind, email=to, link=link)
     call.send(
         Mail(
             to=to,
-            subject=template.subject.format(**fields),
-            text=template.text.format(**fields),
+            subject=text.subject,
+            text=text.text,
+            html=text.html,
             purpose=kind,
             links=(link,) if link else (),
+            locale=locale,
         )
     )
+
+
+def request_locale(call: Call) -> str:
+    """The language of this request (what a new account's mails are written in)."""
+    return resolve_locale(call.settings, call.ctx.request.locale)
 
 
 def mail_optin(
@@ -201,7 +215,7 @@ def mail_optin(
     def issue_and_mail() -> None:
         token = issue_token(call, account, purpose, email)
         link = optin_link(call, purpose, token, action)
-        send_mail(call, kind or purpose, to or account.email, link)
+        send_mail(call, kind or purpose, to or account.email, link, account=account)
 
     if even_on_failure:
         call.on_failure(issue_and_mail)

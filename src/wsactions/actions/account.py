@@ -100,7 +100,7 @@ def account_register(call: Call) -> Outcome:
             return fail("accountAlreadyExists", "email")
         owner = accounts.find_account(email.key)
         if owner is not None:
-            send_mail(call, "account_exists", owner.email)
+            send_mail(call, "account_exists", owner.email, account=owner)
         return ok()
     mail_optin(call, account, "verify", "EmailVerify")
     return ok()

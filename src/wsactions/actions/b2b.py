@@ -22,7 +22,7 @@ from .._result import ActionError
 from ..models import Account, GroupDeletion, PrivilegeGroup
 from ..security import jsontext
 from ..security.emails import EmailAddress
-from ._common import check_email, mail_allowed, mail_optin, new_id
+from ._common import check_email, mail_allowed, mail_optin, new_id, request_locale
 
 VISIBILITIES = ("private", "shared")
 GROUP_TYPES = ("global", "account")
@@ -90,6 +90,7 @@ def sub_account_create(call: Call) -> Outcome:
         created_at=call.now,
         company_id=admin.company_id,
         invitation_pending=True,
+        locale=admin.locale or request_locale(call),
     )
     hide = call.settings.enumeration_protection
     if not call.accounts.add_account(member):

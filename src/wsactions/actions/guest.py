@@ -200,7 +200,7 @@ def _notify_owner(call: Call, checkout: GuestCheckout) -> Outcome:
     email = parse_email(checkout.email)
     owner = own_account(call.accounts.find_account(email.key)) if email else None
     if owner is not None:
-        send_mail(call, "account_exists", owner.email)
+        send_mail(call, "account_exists", owner.email, account=owner)
     call.ctx.session.set_guest_checkout(None)
     return ok()
 

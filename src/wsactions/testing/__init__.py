@@ -132,9 +132,15 @@ class Harness:
         """Every mail sent so far."""
         return self.mailer.outbox
 
-    def client(self, *, client_address: str = "203.0.113.10", subshop: str | None = None) -> Client:
-        """A new browser with an empty session."""
-        return Client(self, client_address=client_address, subshop=subshop)
+    def client(
+        self,
+        *,
+        client_address: str = "203.0.113.10",
+        subshop: str | None = None,
+        locale: str | None = None,
+    ) -> Client:
+        """A new browser with an empty session (asking for *locale*, like Accept-Language)."""
+        return Client(self, client_address=client_address, subshop=subshop, locale=locale)
 
     def create_account(
         self,
@@ -205,8 +211,16 @@ class Harness:
 class Client:
     """One browser: its own session cookie, the page it is on, its last result."""
 
-    def __init__(self, harness: Harness, *, client_address: str, subshop: str | None) -> None:
+    def __init__(
+        self,
+        harness: Harness,
+        *,
+        client_address: str,
+        subshop: str | None,
+        locale: str | None = None,
+    ) -> None:
         self.harness = harness
+        self.locale = locale
         self.cookie: dict[str, Any] = {}
         self.session = MappingSession(self.cookie)
         self.client_address = client_address
@@ -227,6 +241,7 @@ class Client:
                 client_address=self.client_address,
                 optin_token=self.optin,
                 subshop=self.subshop,
+                locale=self.locale,
             ),
         )
 

@@ -1,0 +1,330 @@
+"""Messages and mails for customers, in English and German, from gettext catalogues.
+
+Every error code of every action, every sub-code and every success notice
+has a sentence a customer understands; mails have a subject and a body.
+They live in ``locales/<lang>/LC_MESSAGES/wsactions.po`` (maintained with
+Babel: ``pybabel update -i src/wsactions/locales/wsactions.pot -d
+src/wsactions/locales -D wsactions``) under symbolic message ids:
+
+* ``error.<code>`` — what a code means, for any action;
+* ``error.<Action>.<code>`` — where one action needs other words;
+* ``error.<code>.<subcode>`` — a sub-code (``{min}``, ``{max}``, ``{field}``,
+  ``{country}`` are filled in); ``field.<name>`` names address fields;
+* ``success.<Action>`` (and ``success.<Action>.<dataKey>``) — notices;
+* ``mail.<kind>.subject`` / ``mail.<kind>.body`` — mails (``{shop}``,
+  ``{email}``, ``{link}``); the body's paragraphs are separated by blank lines.
+
+A host adds a language by putting ``<lang>/LC_MESSAGES/wsactions.po`` into a
+directory named by ``Settings.locales_dir`` (no code change, no compile
+step: catalogues are read with Babel on first use and cached), and overrides
+single messages with ``Settings.messages = {"de": {"error.loginBlocked": "…"}}``.
+Messages never contain a secret: only field names, lengths and country names
+are filled in.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._result import ActionError, ActionResult
+
+if TYPE_CHECKING:
+    from ._action import ActionSpec
+    from .settings import Settings
+
+__all__ = [
+    "LOCALES",
+    "Catalogs",
+    "MailText",
+    "Message",
+    "error_message",
+    "mail_text",
+    "negotiate",
+    "resolve_locale",
+    "result_messages",
+    "success_message",
+]
+
+#: The languages wsactions ships.
+LOCALES = ("en", "de")
+FALLBACK = "en"
+_SHIPPED = Path(__file__).parent / "locales"
+_DOMAIN = "wsactions"
+_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
+
+
+class Catalogs:
+    """The gettext catalogues of one directory (and the shipped ones behind it), read once."""
+
+    def __init__(self, directories: Iterable[Path]) -> None:
+        self._directories = tuple(directories)
+        self._lock = threading.Lock()
+        self._loaded: dict[str, dict[str, str]] = {}
+
+    def available(self) -> frozenset[str]:
+        """The languages with a catalogue."""
+        found = set()
+        for directory in self._directories:
+            if directory.is_dir():
+                found |= {
+                    p.name
+                    for p in directory.iterdir()
+                    if (p / "LC_MESSAGES" / f"{_DOMAIN}.po").is_file()
+                }
+        return frozenset(found)
+
+    def get(self, locale: str, key: str) -> str | None:
+        """The translation of *key* in *locale*, or ``None``."""
+        table = self._loaded.get(locale)
+        if table is None:
+            table = self._load(locale)
+        return table.get(key)
+
+    def _load(self, locale: str) -> dict[str, str]:
+        from babel.messages.pofile import read_po
+
+        with self._lock:
+            found = self._loaded.get(locale)
+            if found is not None:
+                return found
+            table: dict[str, str] = {}
+            for directory in reversed(self._directories):  # earlier directories win
+                path = directory / locale / "LC_MESSAGES" / f"{_DOMAIN}.po"
+                if not path.is_file():
+                    continue
+                with path.open("rb") as stream:
+                    catalog = read_po(stream, locale=locale, domain=_DOMAIN)
+                for message in catalog:
+                    key, text = message.id, message.string
+                    if key and isinstance(key, str) and text and not message.fuzzy:
+                        table[key] = str(text)
+            self._loaded[locale] = table
+            return table
+
+
+@functools.cache
+def _catalogs(extra: str | None) -> Catalogs:
+    directories = [Path(extra)] if extra else []
+    return Catalogs([*directories, _SHIPPED])
+
+
+def catalogs(settings: Settings) -> Catalogs:
+    """The catalogues *settings* use: ``Settings.locales_dir`` first, then the shipped ones."""
+    return _catalogs(settings.locales_dir)
+
+
+def resolve_locale(settings: Settings, *wanted: str | None) -> str:
+    """The first of *wanted* that a catalogue exists for (``de-AT`` matches ``de``), else
+    ``Settings.default_locale``."""
+    available = catalogs(settings).available()
+    for tag in wanted:
+        if not tag or len(tag) > 35 or not _TAG.fullmatch(tag):
+            continue
+        tag = tag.replace("-", "_")
+        for candidate in (tag, tag.split("_", 1)[0].lower()):
+            if candidate in available:
+                return candidate
+    return settings.default_locale
+
+
+def negotiate(settings: Settings, accept_language: str | None) -> str:
+    """The locale an ``Accept-Language`` header asks for, among the available ones.
+
+    Bounded: at most 2,000 characters and 20 entries are read; q-values order
+    them (``de-CH;q=0.9, en;q=0.8``).
+    """
+    if not accept_language:
+        return settings.default_locale
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept_language[:2000].split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:7])
+            except ValueError:
+                quality = 0.0
+        if tag and tag != "*" and quality > 0:
+            ranked.append((-quality, position, tag.strip()))
+    return resolve_locale(settings, *(tag for _, _, tag in sorted(ranked)))
+
+
+def _lookup(settings: Settings, locale: str, keys: Iterable[str]) -> str | None:
+    overrides = settings.messages
+    books = catalogs(settings)
+    for key in keys:
+        for language in dict.fromkeys((locale, settings.default_locale, FALLBACK)):
+            found = overrides.get(language, {}).get(key)
+            if found is None:
+                found = books.get(language, key)
+            if found is not None:
+                return found
+    return None
+
+
+class _Fields(dict[str, str]):
+    """Placeholders of a message; an unknown one stays as it is, never raises."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _fill(text: str, values: Mapping[str, str]) -> str:
+    return text.format_map(_Fields(values))
+
+
+def country_name(settings: Settings, locale: str, code: str) -> str:
+    """The name of country *code* in *locale* (Babel's CLDR data), or the code itself."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        names = Locale.parse(locale).territories
+    except (UnknownLocaleError, ValueError):
+        return code
+    return str(names.get(code.upper(), code))
+
+
+def error_message(
+    settings: Settings,
+    locale: str,
+    action: str,
+    error: ActionError,
+    *,
+    country: str | None = None,
+) -> str:
+    """The sentence for *error* of *action* in *locale* (sub-codes included)."""
+    code = error.code
+    keys = [f"error.{action}.{code}", f"error.{code}"]
+    if error.subcodes:
+        sub = error.subcodes[0]
+        keys = [f"error.{action}.{code}.{sub}", f"error.{code}.{sub}", *keys]
+    text = _lookup(settings, locale, keys) or code
+    values = {
+        "min": str(settings.password_policy.min_length),
+        "max": str(settings.password_policy.max_length),
+        "field": _field_name(settings, locale, error.field),
+        "country": country_name(settings, locale, country) if country else "",
+    }
+    return _fill(text, values)
+
+
+def _field_name(settings: Settings, locale: str, field: str | None) -> str:
+    if not field:
+        return ""
+    name = field.rstrip(".")
+    return _lookup(settings, locale, [f"field.{name}"]) or name
+
+
+def success_message(
+    settings: Settings, locale: str, action: str, data: Mapping[str, Any]
+) -> str | None:
+    """The success notice of *action* in *locale*, if it has one."""
+    keys = [f"success.{action}.{key}" for key in sorted(data) if data[key] is True]
+    return _lookup(settings, locale, [*keys, f"success.{action}"])
+
+
+class Message:
+    """One error of a result as a customer reads it: *text* in the request's language."""
+
+    __slots__ = ("code", "field", "subcodes", "text")
+
+    def __init__(self, error: ActionError, text: str) -> None:
+        self.code = error.code
+        self.field = error.field
+        self.subcodes = error.subcodes
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"Message(code={self.code!r}, field={self.field!r}, text={self.text!r})"
+
+
+def result_messages(settings: Settings, locale: str, result: ActionResult) -> tuple[Message, ...]:
+    """The messages of *result*'s errors in *locale* (the country of an address form names
+    the country in postal-code messages)."""
+    country = result.params.get("address.country") or settings.address_rules.default_country
+    return tuple(
+        Message(error, error_message(settings, locale, result.name, error, country=country))
+        for error in result.errors
+    )
+
+
+class MailText:
+    """A mail rendered in one locale: subject, plain text and HTML."""
+
+    __slots__ = ("html", "subject", "text")
+
+    def __init__(self, subject: str, text: str, html: str) -> None:
+        self.subject = subject
+        self.text = text
+        self.html = html
+
+
+def mail_text(
+    settings: Settings, locale: str, kind: str, *, email: str, link: str | None
+) -> MailText:
+    """Mail *kind* in *locale*: a template of ``Settings.mail_templates`` for
+    ``"<kind>/<locale>"`` or ``"<kind>"`` if the host set one, else the catalogue's."""
+    shop = settings.shop_name or (_lookup(settings, locale, ["mail.shop"]) or "our shop")
+    values = {"shop": shop, "email": email, "link": link or ""}
+    template = settings.mail_templates.get(f"{kind}/{locale}") or settings.mail_templates.get(kind)
+    if template is not None:
+        subject, body, html = template.subject, template.text, template.html
+    else:
+        subject = _lookup(settings, locale, [f"mail.{kind}.subject"]) or kind
+        body = _lookup(settings, locale, [f"mail.{kind}.body"]) or "{link}"
+        html = None
+    text = _fill(body, values)
+    if html is None:
+        rendered = _html_body(body, values, locale)
+    else:
+        rendered = _fill(html, {k: escape(v, quote=True) for k, v in values.items()})
+    return MailText(_fill(subject, values).replace("\n", " ").strip(), text, rendered)
+
+
+def _html_body(body: str, values: Mapping[str, str], locale: str) -> str:
+    """The body as HTML: every value escaped, the link an anchor, paragraphs kept."""
+    link = values.get("link", "")
+    paragraphs = []
+    for paragraph in body.strip().split("\n\n"):
+        lines = []
+        for line in paragraph.split("\n"):
+            if line.strip() == "{link}" and link:
+                href = escape(link, quote=True)
+                lines.append(f'<a href="{href}">{href}</a>')
+                continue
+            lines.append(escape(_fill(line, values), quote=True))
+        paragraphs.append("<p>" + "<br>\n".join(lines) + "</p>")
+    language = escape(locale, quote=True)
+    return (
+        f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8"></head>\n'
+        f"<body>\n{chr(10).join(paragraphs)}\n</body></html>\n"
+    )
+
+
+def required_keys(specs: Iterable[ActionSpec], mail_kinds: Iterable[str]) -> dict[str, str]:
+    """Every message id a complete catalogue must answer, with what it is for (the .pot)."""
+    from .addressing import STANDARD_FIELDS
+    from .codes import ENGINE_CODES
+
+    keys: dict[str, str] = {}
+    for code in sorted(ENGINE_CODES):
+        keys[f"error.{code}"] = "engine code (any action)"
+    for spec in specs:
+        for code in spec.codes:
+            keys.setdefault(f"error.{code}", f"code of {spec.name} and others")
+            for sub in spec.subcodes.get(code, ()):
+                keys.setdefault(f"error.{code}.{sub}", f"sub-code of {code}")
+        keys[f"success.{spec.name}"] = f"notice after {spec.name} succeeded"
+    for name in STANDARD_FIELDS:
+        keys[f"field.address.{name}"] = "address field name (in sub-code messages)"
+    for kind in mail_kinds:
+        keys[f"mail.{kind}.subject"] = f"subject of the {kind} mail ({{shop}})"
+        keys[f"mail.{kind}.body"] = f"body of the {kind} mail ({{shop}}, {{email}}, {{link}})"
+    keys["mail.shop"] = "the shop's name when Settings.shop_name is empty"
+    return keys
