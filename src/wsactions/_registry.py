@@ -341,15 +341,17 @@ class ActionRegistry:
         binding = ctx.session.csrf_binding(create=False)
         if not given or binding is None:
             return False
-        key = ctx.settings.secret_bytes
-        if link:
-            if spec.trigger != "link":
-                return False
-            target = parsed.control.get("wstarget", "")
-            expected = link_signature(key, binding, spec.name, target, parsed.params)
-        else:
-            expected = form_token(key, binding, spec.name)
-        return tokens_equal(expected, given)
+        if link and spec.trigger != "link":
+            return False
+        target = parsed.control.get("wstarget", "")
+        for key in ctx.settings.verification_keys:  # the current key, then fallbacks
+            if link:
+                expected = link_signature(key, binding, spec.name, target, parsed.params)
+            else:
+                expected = form_token(key, binding, spec.name)
+            if tokens_equal(expected, given):
+                return True
+        return False
 
     def _run(self, ctx: ActionContext, spec: ActionSpec, parsed: _Parsed) -> ActionResult:
         call = Call(ctx, spec, parsed.params)

@@ -166,6 +166,10 @@ class Settings:
     """
 
     secret_key: str | bytes = attrs.field(validator=_check_secret, repr=False)
+    #: Former secret keys whose CSRF tokens and links are still accepted (key rotation).
+    secret_key_fallbacks: tuple[str | bytes, ...] = attrs.field(
+        default=(), converter=tuple, repr=False
+    )
     base_url: str | None = attrs.field(default=None, validator=_check_base_url)
     allowed_redirect_hosts: frozenset[str] = attrs.field(
         default=frozenset(), converter=_lower_hosts
@@ -228,6 +232,12 @@ class Settings:
         """The secret key as bytes, for HMAC."""
         key = self.secret_key
         return key.encode() if isinstance(key, str) else key
+
+    @property
+    def verification_keys(self) -> tuple[bytes, ...]:
+        """The keys a token or link signature is checked with: the current one first."""
+        keys = (self.secret_key, *self.secret_key_fallbacks)
+        return tuple(k.encode() if isinstance(k, str) else k for k in keys)
 
     def __attrs_post_init__(self) -> None:
         if self.login_throttle.limit > 100:

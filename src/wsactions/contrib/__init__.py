@@ -1,0 +1,1 @@
+"""Integrations with web frameworks: ``wsactions.contrib.flask``, ``wsactions.contrib.django``."""

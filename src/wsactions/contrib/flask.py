@@ -1,0 +1,335 @@
+"""Flask integration: ``WsActions(app)`` runs the engine once per request.
+
+::
+
+    from flask import Flask
+    from wsactions.contrib.flask import WsActions
+
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "..."                       # also signs wsactions' tokens
+    app.config["WSACTIONS_BASE_URL"] = "https://shop.example"
+    WsActions(app)                                          # the account area at /account/
+
+The adapter has no logic of its own: each request builds a context from
+Flask's request and session, hands posted forms (``wsact``) to
+``registry.execute`` and followed links to ``registry.follow``, applies the
+validated redirect (post/redirect/get) and answers AJAX actions with
+:func:`wsactions.json_answer`. Templates get ``wsActions``, ``wsSession``,
+``wsAccount``, ``wsOptIn``, ``wsCheckout`` plus ``wsPages`` (the account
+area's URLs) and ``wsHostCsrf`` (Flask-WTF's token field when CSRFProtect is
+on, so wsactions forms pass it without exempting a view).
+
+Configuration (``app.config``; every key optional but ``SECRET_KEY``):
+
+=================================  ==================================================
+``SECRET_KEY``                     signs CSRF tokens and links (required)
+``SECRET_KEY_FALLBACKS``           older keys still accepted while rotating
+``WSACTIONS_BASE_URL``             absolute URL of the shop (links in mails)
+``WSACTIONS_SHOP_NAME``            the shop's name in mails
+``WSACTIONS_STORAGE_URL``          SQL URL; default: a SQLite file in the instance folder
+``WSACTIONS_AUTO_MIGRATE``         run migrations at start (default: only for SQLite)
+``WSACTIONS_MAILER``               a Mailer; default: console when debugging, else SMTP
+``WSACTIONS_SMTP_HOST``/``PORT``   SMTP server (``..._USER``, ``..._PASSWORD``, ``..._FROM``)
+``WSACTIONS_URL_PREFIX``           where the account area lives (default ``/account``)
+``WSACTIONS_SETTINGS``             further :class:`~wsactions.Settings` keyword arguments
+=================================  ==================================================
+"""
+
+from __future__ import annotations
+
+import functools
+import smtplib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import flask
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from .. import json_answer
+from .._action import current_account as _current_account
+from .._context import Context
+from .._registry import ActionRegistry, default_registry
+from .._result import ActionResult
+from .._view import TemplateView
+from ..i18n import negotiate
+from ..mail import BackgroundMailer, ConsoleMailer, SmtpMailer
+from ..models import Account, RequestInfo
+from ..protocols import Mailer, Storage
+from ..sessions import MappingSession
+from ..settings import Settings
+
+__all__ = ["PAGES", "WsActions", "current_account", "login_required"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The account area's pages: name -> (path below the prefix, template).
+PAGES: dict[str, tuple[str, str]] = {
+    "account": ("/", "wsactions/account.html"),
+    "register": ("/register", "wsactions/register.html"),
+    "confirm": ("/confirm", "wsactions/confirm.html"),
+    "login": ("/login", "wsactions/login.html"),
+    "forgot": ("/forgot", "wsactions/forgot.html"),
+    "reset": ("/reset", "wsactions/reset.html"),
+    "email_confirm": ("/email/confirm", "wsactions/email_confirm.html"),
+    "delete_confirm": ("/delete/confirm", "wsactions/delete_confirm.html"),
+    "addresses": ("/addresses", "wsactions/addresses.html"),
+    "cards": ("/cards", "wsactions/cards.html"),
+    "session": ("/session", "wsactions/session.html"),
+    "guest": ("/guest", "wsactions/guest.html"),
+    "company": ("/company", "wsactions/company.html"),
+    "invitation": ("/invitation", "wsactions/invitation.html"),
+}
+#: The page each opt-in link lands on.
+OPTIN_PAGES = {
+    "activate": "confirm",
+    "verify": "confirm",
+    "password": "reset",
+    "email_update": "email_confirm",
+    "delete": "delete_confirm",
+    "unlock": "login",
+    "invitation": "invitation",
+    "address": "addresses",
+}
+_EXTENSION = "wsactions"
+_G_STATE = "_wsactions"
+
+
+class _State:
+    """What the extension keeps per application."""
+
+    def __init__(self, registry: ActionRegistry, storage: Storage, mailer: Mailer, prefix: str):
+        self.registry = registry
+        self.storage = storage
+        self.mailer = mailer
+        self.prefix = prefix
+
+
+class WsActions:
+    """The Flask extension (``WsActions(app)`` or ``ext = WsActions(); ext.init_app(app)``)."""
+
+    def __init__(
+        self,
+        app: flask.Flask | None = None,
+        *,
+        registry: ActionRegistry | None = None,
+        storage: Storage | None = None,
+        mailer: Mailer | None = None,
+    ) -> None:
+        self._registry = registry
+        self._storage = storage
+        self._mailer = mailer
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: flask.Flask) -> None:
+        """Read the configuration, open the storage, register the account area and hooks."""
+        config = app.config
+        prefix = "/" + str(config.get("WSACTIONS_URL_PREFIX", "/account")).strip("/")
+        settings = _settings(app, prefix)
+        registry = self._registry or default_registry(settings)
+        registry.settings = settings
+        registry.event_sink = registry.event_sink or _log_event(app)
+        storage = self._storage or _storage(app)
+        mailer = self._mailer or config.get("WSACTIONS_MAILER") or _mailer(app, settings)
+        app.extensions[_EXTENSION] = _State(registry, storage, mailer, prefix)
+        blueprint = flask.Blueprint(
+            "wsactions",
+            __name__,
+            template_folder=str(Path(__file__).parent / "templates"),
+            static_folder=str(Path(__file__).parent / "static"),
+            static_url_path="/static",
+            url_prefix=prefix if prefix != "/" else None,
+        )
+        for name, (path, template) in PAGES.items():
+            blueprint.add_url_rule(
+                path, name, functools.partial(_page, template), methods=["GET", "POST"]
+            )
+        app.register_blueprint(blueprint)
+        app.before_request(_run_engine)
+        app.context_processor(_template_globals)
+
+
+def _settings(app: flask.Flask, prefix: str) -> Settings:
+    config = app.config
+    secret = config.get("SECRET_KEY")
+    if not secret:
+        raise RuntimeError("wsactions needs app.config['SECRET_KEY'] (it signs tokens and links)")
+    base = prefix.rstrip("/")
+    values: dict[str, Any] = {
+        "secret_key": secret,
+        "secret_key_fallbacks": tuple(config.get("SECRET_KEY_FALLBACKS") or ()),
+        "base_url": config.get("WSACTIONS_BASE_URL"),
+        "shop_name": config.get("WSACTIONS_SHOP_NAME", ""),
+        "optin_paths": {purpose: base + PAGES[page][0] for purpose, page in OPTIN_PAGES.items()},
+    }
+    values.update(config.get("WSACTIONS_SETTINGS") or {})
+    return Settings(**values)
+
+
+def _storage(app: flask.Flask) -> Storage:
+    from ..backends.sql import SqlStorage, upgrade
+
+    url = app.config.get("WSACTIONS_STORAGE_URL")
+    if url is None:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{Path(app.instance_path) / 'wsactions.db'}"
+    migrate = app.config.get("WSACTIONS_AUTO_MIGRATE", url.startswith("sqlite"))
+    if migrate:
+        upgrade(url)
+    return SqlStorage(url)
+
+
+def _mailer(app: flask.Flask, settings: Settings) -> Mailer:
+    config = app.config
+    host = config.get("WSACTIONS_SMTP_HOST")
+    if host is None:
+        if not app.debug and not app.testing:
+            app.logger.warning("wsactions: no WSACTIONS_SMTP_HOST; mails are printed")
+        return ConsoleMailer()
+
+    def connect() -> smtplib.SMTP:
+        smtp = smtplib.SMTP(host, int(config.get("WSACTIONS_SMTP_PORT", 587)), timeout=30)
+        smtp.starttls()
+        user = config.get("WSACTIONS_SMTP_USER")
+        if user:
+            smtp.login(user, config.get("WSACTIONS_SMTP_PASSWORD", ""))
+        return smtp
+
+    sender = config.get("WSACTIONS_SMTP_FROM") or f"no-reply@{host}"
+    return BackgroundMailer(SmtpMailer(sender=sender, connect=connect))
+
+
+def _log_event(app: flask.Flask) -> Callable[[Any], None]:
+    from ..events import ActionEvent
+
+    def sink(event: ActionEvent) -> None:
+        app.logger.info(
+            "wsactions action=%s success=%s codes=%s account=%s client=%s",
+            event.name,
+            event.success,
+            ",".join(sorted(event.codes)) or "-",
+            event.account_id or "-",
+            event.client_address or "-",
+        )
+
+    return sink
+
+
+def _state() -> _State:
+    return cast(_State, flask.current_app.extensions[_EXTENSION])
+
+
+def context() -> Context:
+    """Same as ``registry.context(...)``, but built from Flask's request and session (once)."""
+    found = flask.g.get(_G_STATE)
+    if found is not None:
+        return cast(Context, found[0])
+    state = _state()
+    request = flask.request
+    settings = state.registry.settings
+    if settings is None:  # pragma: no cover - init_app sets them
+        raise RuntimeError("wsactions registry without settings")
+    ctx = state.registry.context(
+        session=MappingSession(flask.session),
+        storage=state.storage,
+        mailer=state.mailer,
+        request=RequestInfo(
+            client_address=request.remote_addr or "",
+            optin_token=request.args.get("wsoptin") or request.form.get("wsoptin"),
+            locale=negotiate(settings, request.headers.get("Accept-Language")),
+        ),
+    )
+    flask.g.setdefault(_G_STATE, [ctx, None])
+    return ctx
+
+
+def result() -> ActionResult | None:
+    """The result of the action this request ran, if any."""
+    found = flask.g.get(_G_STATE)
+    return None if found is None else cast(ActionResult | None, found[1])
+
+
+def _wants_json() -> bool:
+    accept = flask.request.accept_mimetypes
+    return accept.best == "application/json" or (
+        accept["application/json"] > accept["text/html"]
+    )
+
+
+def _run_engine() -> WerkzeugResponse | None:
+    request = flask.request
+    if request.endpoint == "wsactions.static":
+        return None
+    if request.method == "POST" and "wsact" in request.form:
+        ran: ActionResult | None = _state().registry.execute(context(), request.form)
+    elif request.method == "GET" and "wsact" in request.args:
+        ran = _state().registry.follow(context(), request.args)
+    else:
+        return None
+    flask.g.get(_G_STATE)[1] = ran
+    if ran is None:
+        return None
+    spec = _state().registry.get(ran.name)
+    if _wants_json() or (spec is not None and spec.trigger == "ajax"):
+        return flask.jsonify(json_answer(context(), ran))
+    if ran.redirect:
+        return flask.redirect(ran.redirect, 303)
+    return None
+
+
+def _template_globals() -> dict[str, Any]:
+    if _EXTENSION not in flask.current_app.extensions:  # pragma: no cover
+        return {}
+    state = _state()
+    view = TemplateView(state.registry, context(), result())
+    return {
+        **view.globals(),
+        "wsPages": _Pages(),
+        "wsHostCsrf": _host_csrf,
+    }
+
+
+class _Pages:
+    """``wsPages.login`` → the URL of the login page (what templates link to)."""
+
+    def __getattr__(self, name: str) -> str:
+        if name not in PAGES:
+            raise AttributeError(name)
+        return flask.url_for(f"wsactions.{name}")
+
+    def static(self, filename: str) -> str:
+        """The URL of a file of the template pack's static folder."""
+        return flask.url_for("wsactions.static", filename=filename)
+
+
+def _host_csrf() -> tuple[str, str] | None:
+    """Flask-WTF's hidden field (name, value) when CSRFProtect is on, else ``None``."""
+    if "csrf" not in flask.current_app.extensions:
+        return None
+    from flask_wtf.csrf import generate_csrf
+
+    return (flask.current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), generate_csrf())
+
+
+def _page(template: str) -> str:
+    return flask.render_template(template)
+
+
+def current_account() -> Account | None:
+    """Same as :func:`wsactions.current_account`, but for the current Flask request."""
+    return _current_account(context())
+
+
+def login_required(view: F) -> F:
+    """Let *view* run only for a logged-in customer; others go to the login page (with
+    ``next``)."""
+
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if current_account() is None:
+            target = flask.url_for("wsactions.login", next=flask.request.full_path.rstrip("?"))
+            return flask.redirect(target, 303)
+        return view(*args, **kwargs)
+
+    return cast(F, guarded)
