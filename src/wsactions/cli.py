@@ -85,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     listing.add_argument(
         "--lang", metavar="LOCALE", help="also print each code's customer message (en, de, ...)"
     )
+    commands.add_parser("demo", help="the demo shop on http://127.0.0.1:8000 (extra: demo)")
     db = commands.add_parser("db", help="schema migrations of the SQL backend")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     for name, text in (
@@ -96,6 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sub.add_argument("--schema", help="PostgreSQL schema of the tables (default: search path)")
         if name == "upgrade":
             sub.add_argument("--revision", default="head", help="target revision (default: head)")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["demo"]:
+        return _demo(argv[1:])
     args = parser.parse_args(argv)
 
     if args.command == "db":
@@ -111,6 +115,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         sys.stdout.write(_table(specs, locale) + f"\n\n{len(specs)} actions\n")
     return 0
+
+
+def _demo(argv: Sequence[str]) -> int:
+    try:
+        from .demo import main as demo
+    except ImportError as error:  # Flask is an extra
+        sys.stderr.write(f"wsactions demo needs Flask ({error}): pip install 'wsactions[demo]'\n")
+        return 2
+    return demo(argv)
 
 
 def _db(args: argparse.Namespace) -> int:

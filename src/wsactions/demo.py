@@ -1,0 +1,203 @@
+"""``wsactions demo``: the whole account area in the browser, on a SQLite file.
+
+A small Flask shop on 127.0.0.1:8000 with the shipped template pack, a
+visible outbox (so the mailed links can be clicked), a guest checkout and a
+failed payment to try the guest and payment-lock pages, and a seeded B2B
+company. Demo only: never expose it to a network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import threading
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+
+import flask
+
+from .backends.sql import SqlStorage, upgrade
+from .contrib.flask import WsActions, context
+from .mail import Mail
+from .models import Account, GuestCheckout, PrivilegeGroup, Privileges
+from .protocols import Storage
+from .security.emails import parse_email
+from .security.passwords import hasher_for
+from .settings import Settings
+
+#: The seeded company: its admin and an employee, both with this password.
+DEMO_PASSWORD = "demo passphrase 4 wsactions"
+DEMO_ADMIN = "boss@demo-company.example"
+DEMO_EMPLOYEE = "buyer@demo-company.example"
+
+_HOME = """{% extends "wsactions/base.html" %}
+{% block title %}wsactions demo shop{% endblock %}
+{% block content %}
+<h1>wsactions demo shop</h1>
+<p>Every customer-account page of the template pack, on a SQLite file. Mails are not
+sent: they appear in the <a href="{{ url_for('outbox') }}">outbox</a>, where their links
+can be clicked.</p>
+<ul>
+  <li><a href="{{ wsPages.register }}">Register</a> or <a href="{{ wsPages.login }}">log in</a></li>
+  <li>The seeded company: <code>{{ admin }}</code> (admin) and <code>{{ employee }}</code>,
+      password <code>{{ password }}</code></li>
+  <li><a href="{{ url_for('guest_checkout') }}">Finish a guest checkout</a>, then turn it into
+      an account</li>
+  <li><a href="{{ url_for('failed_payment') }}">Fail a payment</a> to see the payment lock</li>
+</ul>
+{% endblock %}"""
+
+_OUTBOX = """{% extends "wsactions/base.html" %}
+{% block title %}Outbox{% endblock %}
+{% block content %}
+<h1>Outbox</h1>
+{% for mail in mails|reverse %}
+<article class="wsa-card">
+  <h2>{{ mail.subject }}</h2>
+  <p>To: {{ mail.to }}</p>
+  <pre>{{ mail.text }}</pre>
+  {% for link in mail.links %}
+  <p><a class="wsa-outbox-link" href="{{ link }}">Open the link</a></p>
+  {% endfor %}
+</article>
+{% else %}
+<p>No mails yet.</p>
+{% endfor %}
+{% endblock %}"""
+
+
+class Outbox:
+    """Keeps the mails of the demo (newest last) and prints each to the console."""
+
+    def __init__(self) -> None:
+        self.mails: list[Mail] = []
+        self._lock = threading.Lock()
+
+    def send(self, mail: Mail) -> None:
+        """Keep *mail* for the outbox page."""
+        with self._lock:
+            self.mails.append(mail)
+        print(f"[outbox] {mail.subject} -> {mail.to}", flush=True)
+
+
+def create_app(data_dir: Path, *, base_url: str = "http://127.0.0.1:8000") -> flask.Flask:
+    """The demo's Flask application, keeping its data (and its secret key) in *data_dir*."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key_file = data_dir / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48), "utf-8")
+        key_file.chmod(0o600)
+    url = f"sqlite:///{data_dir / 'shop.db'}"
+    upgrade(url)
+    storage = SqlStorage(url)
+    sent = Outbox()
+    app = flask.Flask("wsactions.demo", instance_path=str(data_dir))
+    app.config.update(
+        SECRET_KEY=key_file.read_text("utf-8").strip(),
+        WSACTIONS_BASE_URL=base_url,
+        WSACTIONS_SHOP_NAME="wsactions demo shop",
+        WSACTIONS_SETTINGS={
+            "customer_data_fields": frozenset({"phone", "company"}),
+            "companies_on_registration": True,
+        },
+    )
+    WsActions(app, storage=storage, mailer=sent)
+    _seed(storage, app.extensions["wsactions"].registry.settings)
+    app.extensions["wsactions_demo_outbox"] = sent
+
+    @app.route("/")
+    def home() -> str:
+        return flask.render_template_string(
+            _HOME, admin=DEMO_ADMIN, employee=DEMO_EMPLOYEE, password=DEMO_PASSWORD
+        )
+
+    @app.route("/outbox")
+    def outbox() -> str:
+        return flask.render_template_string(_OUTBOX, mails=list(sent.mails))
+
+    @app.route("/demo/guest-checkout")
+    def guest_checkout() -> flask.typing.ResponseReturnValue:
+        address = {
+            "type": "bill",
+            "firstName": "Gina",
+            "lastName": "Guest",
+            "street": "Marktplatz",
+            "houseNumber": "1",
+            "zip": "10115",
+            "city": "Berlin",
+            "country": "DE",
+        }
+        email = f"guest-{secrets.token_hex(3)}@example.com"
+        context().session.set_guest_checkout(
+            GuestCheckout(email=email, addresses=(address,), display_name="Gina Guest")
+        )
+        return flask.redirect(flask.url_for("wsactions.guest"), 303)
+
+    @app.route("/demo/failed-payment")
+    def failed_payment() -> flask.typing.ResponseReturnValue:
+        context().session.lock()
+        return flask.redirect(flask.url_for("wsactions.session"), 303)
+
+    return app
+
+
+def _seed(store: Storage, settings: Settings | None) -> None:
+    """The demo company: an admin, an employee and a privilege group with a budget."""
+    if settings is None:  # pragma: no cover - WsActions sets them
+        return
+    admin_key = parse_email(DEMO_ADMIN)
+    if admin_key is None or store.accounts.find_account(admin_key.key) is not None:
+        return
+    hasher = hasher_for(settings.password_hashing)
+    company = "demo-company"
+    with store.transaction():
+        for email, is_admin in ((DEMO_ADMIN, True), (DEMO_EMPLOYEE, False)):
+            parsed = parse_email(email)
+            if parsed is None:  # pragma: no cover - constants
+                continue
+            store.accounts.add_account(
+                Account(
+                    id=company if is_admin else f"{company}-buyer",
+                    email=parsed.address,
+                    email_key=parsed.key,
+                    password_hash=hasher.hash(DEMO_PASSWORD),
+                    display_name="Demo Boss" if is_admin else "Demo Buyer",
+                    verified=True,
+                    security_stamp=secrets.token_urlsafe(16),
+                    company_id=company,
+                    admin=is_admin,
+                    privilege_group_id=None if is_admin else "purchasing",
+                    locale="en",
+                )
+            )
+        store.accounts.add_group(
+            PrivilegeGroup(
+                id="purchasing",
+                company_id=company,
+                name="Purchasing",
+                privileges=Privileges(
+                    allowed_payment_methods=frozenset({"invoice", "prepayment"}),
+                    payment_limit_per_order=Decimal(500),
+                    payment_limit=Decimal(5000),
+                    group_name="Purchasing",
+                ),
+            )
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``wsactions demo [--host 127.0.0.1] [--port 8000] [--data DIR]``."""
+    parser = argparse.ArgumentParser(prog="wsactions demo", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--data", type=Path, default=Path("wsactions-demo"), help="data folder")
+    args = parser.parse_args(argv)
+    app = create_app(args.data, base_url=f"http://{args.host}:{args.port}")
+    print(
+        f"wsactions demo on http://{args.host}:{args.port}/ (data in {args.data}/)\n"
+        f"seeded company admin {DEMO_ADMIN}, employee {DEMO_EMPLOYEE}, "
+        f"password: {DEMO_PASSWORD}"
+    )
+    app.run(host=args.host, port=args.port, threaded=True)
+    return 0
