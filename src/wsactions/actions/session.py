@@ -23,6 +23,7 @@ _KEY = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
     ],
     codes=["invalidSessionVariable"],
     blocked_when_locked=True,
+    uses_storage=False,
 )
 def session_update(call: Call) -> Outcome:
     """Writes ``session.<key>`` values to session variables (an empty value removes one).
@@ -56,7 +57,7 @@ def session_update(call: Call) -> Outcome:
     return ok()
 
 
-@action("SessionUnlock", family="session")
+@action("SessionUnlock", family="session", uses_storage=False)
 def session_unlock(call: Call) -> Outcome:
     """Unlocks a session locked after a failed online payment; never fails."""
     call.ctx.session.unlock()

@@ -514,13 +514,12 @@ class SqlAccountStore(_Part):
             )
             if result.rowcount != 1:
                 return False
-            for role in _ROLES:
-                column = A.c[role]
-                c.execute(
-                    sa.update(A)
-                    .where(A.c.id == account_id, column == address_id)
-                    .values({role: None})
-                )
+            cleared = {
+                role: sa.case((A.c[role] == address_id, sa.null()), else_=A.c[role])
+                for role in _ROLES
+            }
+            pointing = sa.or_(*(A.c[role] == address_id for role in _ROLES))
+            c.execute(sa.update(A).where(A.c.id == account_id, pointing).values(cleared))
             return True
 
     # saved cards -------------------------------------------------------------
