@@ -51,7 +51,7 @@ from .._action import current_account as _current_account
 from .._context import Context
 from .._registry import ActionRegistry, default_registry
 from .._result import ActionResult
-from .._view import TemplateView
+from .._view import TemplateView, view_locale
 from ..i18n import negotiate
 from ..mail import BackgroundMailer, ConsoleMailer, SmtpMailer
 from ..models import Account, RequestInfo
@@ -142,9 +142,7 @@ class WsActions:
             url_prefix=prefix if prefix != "/" else None,
         )
         for name, (path, template) in PAGES.items():
-            blueprint.add_url_rule(
-                path, name, functools.partial(_page, template), methods=["GET", "POST"]
-            )
+            blueprint.add_url_rule(path, name, _page(name, template), methods=["GET", "POST"])
         app.register_blueprint(blueprint)
         app.before_request(_run_engine)
         app.context_processor(_template_globals)
@@ -283,10 +281,13 @@ def _template_globals() -> dict[str, Any]:
         return {}
     state = _state()
     view = TemplateView(state.registry, context(), result())
+    ctx = context()
     return {
         **view.globals(),
         "wsPages": _Pages(),
         "wsHostCsrf": _host_csrf,
+        "wsLocale": view_locale(ctx),
+        "wsShopName": ctx.settings.shop_name,
     }
 
 
@@ -312,8 +313,14 @@ def _host_csrf() -> tuple[str, str] | None:
     return (flask.current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), generate_csrf())
 
 
-def _page(template: str) -> str:
-    return flask.render_template(template)
+def _page(name: str, template: str) -> Callable[[], str]:
+    """The view of one page (a named function: Flask-WTF and others read ``__name__``)."""
+
+    def view() -> str:
+        return flask.render_template(template)
+
+    view.__name__ = view.__qualname__ = f"wsactions_{name}"
+    return view
 
 
 def current_account() -> Account | None:
