@@ -83,6 +83,7 @@ class Outbox:
 
 def create_app(data_dir: Path, *, base_url: str = "http://127.0.0.1:8000") -> flask.Flask:
     """The demo's Flask application, keeping its data (and its secret key) in *data_dir*."""
+    data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     key_file = data_dir / "secret_key"
     if not key_file.exists():
