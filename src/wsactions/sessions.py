@@ -187,7 +187,8 @@ class MappingSession:
 
     def clear(self) -> None:
         """Remove everything wsactions keeps in the session."""
-        for key in [k for k in self._data if isinstance(k, str) and k.startswith(("_wsa.", _VAR))]:
+        keys = list(self._data.keys())  # Django's session is a mapping, not iterable
+        for key in [k for k in keys if isinstance(k, str) and k.startswith(("_wsa.", _VAR))]:
             del self._data[key]
 
     @property
