@@ -128,6 +128,23 @@ class PrivilegeGroup:
     budget_since: float = 0.0
     spent: Decimal = Decimal(0)
 
+    def charged(self, amount: Decimal) -> Decimal | None:
+        """What is spent after an order of *amount*, or ``None`` when the group's
+        per-order limit or budget refuses it (every store's ``charge_group`` rule)."""
+        per_order = self.privileges.payment_limit_per_order
+        if per_order is not None and amount > per_order:
+            return None
+        total = self.spent + amount
+        budget = self.privileges.payment_limit
+        return None if budget is not None and total > budget else total
+
+    def refunded(self, amount: Decimal, charged_at: float) -> Decimal | None:
+        """What is spent after giving *amount* back, or ``None`` when the order was not
+        charged in the current period (every store's ``refund_group`` rule)."""
+        if charged_at < self.budget_since or self.spent <= 0:
+            return None
+        return max(Decimal(0), self.spent - amount)
+
 
 @attrs.frozen
 class TokenRecord:

@@ -17,14 +17,13 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import deque
-from collections.abc import Collection, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Collection, Mapping, MutableMapping, Sequence
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
 import attrs
 
-from ..errors import CardDataRefusedError
 from ..models import (
     Account,
     Address,
@@ -34,7 +33,7 @@ from ..models import (
     SavedCard,
     TokenRecord,
 )
-from ..security.cards import looks_like_card_number
+from ..security.cards import refuse_card_data
 
 _MISSING: Any = object()
 
@@ -345,12 +344,7 @@ class MemoryAccountStore:
     # saved cards -------------------------------------------------------------
     def add_card(self, card: SavedCard) -> None:
         """Store a pseudonymised card; refuses anything that looks like a card number."""
-        for name in ("brand", "last4", "expiry", "holder", "pseudo_card_id", "id"):
-            if looks_like_card_number(getattr(card, name)):
-                raise CardDataRefusedError(
-                    f"SavedCard.{name} looks like a card number; store only the payment "
-                    "provider's pseudo card id and the last four digits"
-                )
+        refuse_card_data(card)
         t = self._t
         with t.lock:
             t.put(t.bucket(t.cards, card.account_id), card.id, card)
@@ -418,7 +412,9 @@ class MemoryAccountStore:
 
     def restart_budget(self, company_id: str, group_id: str, since: float) -> bool:
         """Start a new budget period at *since* with nothing spent."""
-        return self._change_budget(company_id, group_id, lambda g: (Decimal(0), since))
+        return self._change_budget(
+            company_id, group_id, lambda g: attrs.evolve(g, spent=Decimal(0), budget_since=since)
+        )
 
     def delete_group(self, company_id: str, group_id: str) -> GroupDeletion:
         """Remove the group unless a member is assigned to it."""
@@ -435,45 +431,37 @@ class MemoryAccountStore:
 
     def charge_group(self, company_id: str, group_id: str, amount: Decimal) -> bool:
         """Add *amount* to the spending unless the stored limits refuse it."""
-
-        def charge(group: PrivilegeGroup) -> tuple[Decimal, float] | None:
-            privileges = group.privileges
-            per_order = privileges.payment_limit_per_order
-            if per_order is not None and amount > per_order:
-                return None
-            total = group.spent + amount
-            budget = privileges.payment_limit
-            if budget is not None and total > budget:
-                return None
-            return total, group.budget_since
-
-        return self._change_budget(company_id, group_id, charge)
+        return self._change_budget(company_id, group_id, lambda g: _spent(g, g.charged(amount)))
 
     def refund_group(
         self, company_id: str, group_id: str, amount: Decimal, charged_at: float
     ) -> bool:
         """Give *amount* back if it was charged in the current period (never below zero)."""
+        return self._change_budget(
+            company_id, group_id, lambda g: _spent(g, g.refunded(amount, charged_at))
+        )
 
-        def refund(group: PrivilegeGroup) -> tuple[Decimal, float] | None:
-            if charged_at < group.budget_since or group.spent <= 0:
-                return None
-            return max(Decimal(0), group.spent - amount), group.budget_since
-
-        return self._change_budget(company_id, group_id, refund)
-
-    def _change_budget(self, company_id: str, group_id: str, step: Any) -> bool:
+    def _change_budget(
+        self,
+        company_id: str,
+        group_id: str,
+        step: Callable[[PrivilegeGroup], PrivilegeGroup | None],
+    ) -> bool:
         t = self._t
         with t.lock:
             groups = t.groups.get(company_id, {})
             group = groups.get(group_id)
             if group is None:
                 return False
-            result = step(group)
-            if result is None:
+            changed = step(group)
+            if changed is None:
                 return False
-            spent, since = result
-            t.put(groups, group_id, attrs.evolve(group, spent=spent, budget_since=since))
+            t.put(groups, group_id, changed)
             return True
+
+
+def _spent(group: PrivilegeGroup, spent: Decimal | None) -> PrivilegeGroup | None:
+    return None if spent is None else attrs.evolve(group, spent=spent)
 
 
 class MemoryTokenStore:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ..errors import CardDataRefusedError
+from ..models import SavedCard
+
 #: The longest value checked (and so stored); NFKC is quadratic on crafted input.
 MAX_LENGTH = 200
 
@@ -42,3 +45,14 @@ def looks_like_card_number(value: str) -> bool:
                 if luhn_valid(digits[start : start + length]):
                     return True
     return False
+
+
+def refuse_card_data(card: SavedCard) -> None:
+    """Raise :class:`~wsactions.errors.CardDataRefusedError` when a field of *card* looks like
+    a card number: what every store's ``add_card`` checks before it stores anything."""
+    for name in ("brand", "last4", "expiry", "holder", "pseudo_card_id", "id"):
+        if looks_like_card_number(getattr(card, name)):
+            raise CardDataRefusedError(
+                f"SavedCard.{name} looks like a card number; store only the payment "
+                "provider's pseudo card id and the last four digits"
+            )

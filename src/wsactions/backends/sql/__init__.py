@@ -40,7 +40,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from ...errors import CardDataRefusedError, WsactionsError
+from ...errors import WsactionsError
 from ...models import (
     Account,
     Address,
@@ -51,7 +51,7 @@ from ...models import (
     SavedCard,
     TokenRecord,
 )
-from ...security.cards import looks_like_card_number
+from ...security.cards import refuse_card_data
 from . import schema as _schema
 from .schema import accounts as A
 from .schema import addresses as AD
@@ -525,12 +525,7 @@ class SqlAccountStore(_Part):
     # saved cards -------------------------------------------------------------
     def add_card(self, card: SavedCard) -> None:
         """Store a pseudonymised card; refuses anything that looks like a card number."""
-        for name in ("brand", "last4", "expiry", "holder", "pseudo_card_id", "id"):
-            if looks_like_card_number(getattr(card, name)):
-                raise CardDataRefusedError(
-                    f"SavedCard.{name} looks like a card number; store only the payment "
-                    "provider's pseudo card id and the last four digits"
-                )
+        refuse_card_data(card)
         with self._s.connection() as c:
             c.execute(sa.insert(C).values(**attrs.asdict(card, recurse=False)))
 
@@ -633,29 +628,13 @@ class SqlAccountStore(_Part):
 
     def charge_group(self, company_id: str, group_id: str, amount: Decimal) -> bool:
         """Add *amount* to the spending unless the stored limits refuse it."""
-
-        def charge(group: PrivilegeGroup) -> Decimal | None:
-            privileges = group.privileges
-            per_order = privileges.payment_limit_per_order
-            if per_order is not None and amount > per_order:
-                return None
-            total = group.spent + amount
-            budget = privileges.payment_limit
-            return None if budget is not None and total > budget else total
-
-        return self._change_spent(company_id, group_id, charge)
+        return self._change_spent(company_id, group_id, lambda g: g.charged(amount))
 
     def refund_group(
         self, company_id: str, group_id: str, amount: Decimal, charged_at: float
     ) -> bool:
         """Give *amount* back if it was charged in the current period (never below zero)."""
-
-        def refund(group: PrivilegeGroup) -> Decimal | None:
-            if charged_at < group.budget_since or group.spent <= 0:
-                return None
-            return max(Decimal(0), group.spent - amount)
-
-        return self._change_spent(company_id, group_id, refund)
+        return self._change_spent(company_id, group_id, lambda g: g.refunded(amount, charged_at))
 
     def _change_spent(self, company_id: str, group_id: str, step: Any) -> bool:
         with self._s.transaction(), self._s.connection() as c:
