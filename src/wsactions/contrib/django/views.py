@@ -1,0 +1,67 @@
+"""The account area's views: one per page of the template pack, plus its two static files.
+
+The middleware has run the action already; a page view only renders its
+template (Jinja2, see :mod:`wsactions.contrib.django.jinja2`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+from urllib.parse import quote
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from .conf import PAGES, STATIC_DIR, STATIC_FILES
+from .middleware import current_account
+
+__all__ = ["login_required", "page", "static_file"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def page(name: str) -> Callable[[HttpRequest], HttpResponse]:
+    """The view of page *name* of :data:`~wsactions.contrib.django.conf.PAGES`."""
+    template = PAGES[name][1]
+
+    @require_http_methods(["GET", "POST"])
+    def view(request: HttpRequest) -> HttpResponse:
+        return render(request, template)
+
+    view.__name__ = view.__qualname__ = f"wsactions_{name}"
+    return cast(Callable[[HttpRequest], HttpResponse], view)
+
+
+_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+
+
+@require_GET
+def static_file(request: HttpRequest, name: str) -> HttpResponse:
+    """One of the pack's static files (``wsactions.css``, ``strength.js``)."""
+    if name not in STATIC_FILES:
+        raise Http404(name)
+    path = STATIC_DIR / name
+    response = HttpResponse(path.read_bytes(), content_type=_TYPES[path.suffix])
+    response["Cache-Control"] = "public, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def login_required(view: F) -> F:
+    """Let *view* run only for a logged-in customer; others go to the login page with
+    ``next`` (the login form posts it as ``wstarget``; only same-site targets are followed)."""
+
+    @functools.wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if current_account(request) is None:
+            target = f"{reverse('wsactions:login')}?next={quote(request.get_full_path())}"
+            response = HttpResponseRedirect(target)
+            response.status_code = 303
+            return response
+        return view(request, *args, **kwargs)
+
+    return cast(F, guarded)
