@@ -5,16 +5,16 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import smtplib
 import sys
 import threading
 from collections.abc import Callable, Iterable
-from email.message import EmailMessage
 from typing import TYPE_CHECKING, TextIO
 
 import attrs
 
 if TYPE_CHECKING:
+    import smtplib
+
     from .protocols import Mailer
 
 _log = logging.getLogger("wsactions.mail")
@@ -147,6 +147,8 @@ class SmtpMailer:
 
     def send(self, mail: Mail) -> None:
         """Deliver *mail*."""
+        from email.message import EmailMessage  # only when mail is really sent
+
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = mail.to
