@@ -34,9 +34,9 @@ zxcvbn does* - the same matches, in the same order, then the same search with
 the same Decimal arithmetic, so the guesses (not just the score) are
 identical - but each step is bounded:
 
-* dictionaries: one merged dict holding every word and every prefix of a word,
-  so a substring is extended only while it is still a prefix (zxcvbn's words
-  have at most 23 characters, user inputs at most the window);
+* dictionaries: one merged table holding every word and every prefix of a
+  word, so a substring is extended only while it is still a prefix (zxcvbn's
+  words have at most 23 characters, user inputs at most the window);
 * l33t: no enumeration and no pass per map.  One depth-first walk per start
   position branches, at each l33t character, over the letters it may stand
   for, pruned by the prefixes and by the set of maps still consistent with
@@ -86,28 +86,39 @@ Where scores can differ from plain zxcvbn
 * More than ``_MAX_USER_INPUTS`` = 100 user inputs (the rest are ignored).
 * Inputs zxcvbn raises for (above).
 
-The merged dictionary is built on first use (about 0.3 s, 18 MB, holding no
-object the garbage collector has to walk).  Nothing else is kept between
+The merged table is prebuilt from the pinned zxcvbn's lists into
+``strength_data/lexicon.bin`` (3.5 MB; ``python -m
+wsactions.security._build_strength``, checked by the tests) and memory-mapped
+on first use, in under a millisecond: no Python object per word, pages shared
+between worker processes.  Building it as a dict took 0.3 s and 30 MB in each
+process.  A lookup costs about 0.7 us instead of a dict's 0.1 us; a call makes
+at most about a thousand.  Nothing else is kept between
 calls but zxcvbn's i/l/t combinations for each of the 32 subsets of the
 characters 1 ! | 7 + - no password text, no results.
 """
 
 from __future__ import annotations
 
+import array
 import decimal
 import functools
+import json
 import math
+import mmap
 import re
+import struct
+import sys
 import threading
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Final
 
 from zxcvbn import matching as _zmatching
 from zxcvbn import scoring as _zscoring
 from zxcvbn import time_estimates as _ztime
-from zxcvbn.frequency_lists import FREQUENCY_LISTS as _FREQUENCY_LISTS
 
 __all__ = ["MAX_SCORE", "score"]
 
@@ -154,46 +165,105 @@ _DECIMAL_CONTEXT: Final = decimal.Context(
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
 class _Lexicon:
-    """zxcvbn's ranked frequency lists merged into one dict, with prefixes."""
+    """zxcvbn's ranked frequency lists, prebuilt into one read-only table.
 
-    names: tuple[str, ...]
-    #: Every word *and every prefix of a word* -> its (dictionary index, rank)
-    #: pairs in dictionary order, packed into one int (0 for a mere prefix), so
-    #: the big dict holds no container the garbage collector would walk.
-    entries: dict[str, int]
-    rank_bits: int
-    max_word: int
+    The table (``strength_data/lexicon.bin``, written by
+    ``python -m wsactions.security._build_strength`` from the pinned zxcvbn's
+    lists; see that module for the layout) holds every word *and every prefix
+    of a word*.  It is memory-mapped (or read, where mapping is not possible)
+    and searched where it lies, so loading builds no Python object per word.
+    """
 
-    def ranks(self, packed: int) -> list[tuple[int, int]]:
-        """Unpack an ``entries`` value: [(dictionary index, rank), ...]."""
-        width = self.rank_bits + 8
-        rank_mask = (1 << self.rank_bits) - 1
-        pairs = []
-        while packed:
-            item = packed & ((1 << width) - 1)
-            pairs.append((item >> self.rank_bits, item & rank_mask))
-            packed >>= width
-        return pairs
+    __slots__ = (
+        "_buckets",
+        "_keys",
+        "_mask",
+        "_pairs",
+        "_rank_bits",
+        "_rank_mask",
+        "_values",
+        "_view",
+        "_words",
+        "max_word",
+        "names",
+    )
+
+    def __init__(self, data: Any) -> None:
+        """*data*: the file's bytes (or an ``mmap`` of them)."""
+        view = memoryview(data)
+        if bytes(view[:8]) != _LEXICON_MAGIC:
+            raise ValueError("not a wsactions lexicon file")
+        (header_size,) = struct.unpack_from("<I", view, 8)
+        header = json.loads(bytes(view[12 : 12 + header_size]))
+        if header["format"] != 1:
+            raise ValueError("unsupported lexicon format")
+        self.names: tuple[str, ...] = tuple(header["names"])
+        self.max_word: int = header["max_word"]
+        self._rank_bits: int = header["rank_bits"]
+        self._rank_mask = (1 << self._rank_bits) - 1
+        self._mask = (1 << header["bucket_bits"]) - 1
+        position = 12 + header_size + (-(12 + header_size) % 4)
+        sections = []
+        for count in (self._mask + 2, header["entries"], header["entries"], header["pairs"]):
+            sections.append(_uint32s(view[position : position + 4 * count]))
+            position += 4 * count
+        self._buckets, self._keys, self._values, self._pairs = sections
+        # A copy (0.7 MB), for bytes.startswith: no slice per comparison.
+        self._words = bytes(view[position : position + header["words_bytes"]])
+        self._view = view  # keeps *data* alive
+
+    def get(self, word: str) -> int | None:
+        """None: neither a word nor a prefix; 0: a prefix only; else a ``ranks`` handle."""
+        if not word.isascii():
+            return None  # the lists are ASCII
+        key = word.encode("ascii")
+        size = len(key)
+        bucket = zlib.crc32(key) & self._mask
+        keys = self._keys
+        words = self._words
+        entry = self._buckets[bucket]
+        end = self._buckets[bucket + 1]
+        while entry < end:
+            packed = keys[entry]
+            if packed & 31 == size and words.startswith(key, packed >> 5):
+                value: int = self._values[entry]
+                return value
+            entry += 1
+        return None
+
+    def ranks(self, handle: int) -> list[tuple[int, int]]:
+        """A word's [(dictionary index, rank), ...] in dictionary order."""
+        start = handle >> 3
+        rank_bits = self._rank_bits
+        rank_mask = self._rank_mask
+        return [
+            (pair >> rank_bits, pair & rank_mask)
+            for pair in self._pairs[start : start + (handle & 7)]
+        ]
 
 
-def _build_lexicon() -> _Lexicon:
-    names = tuple(_FREQUENCY_LISTS)
-    rank_bits = max(len(_FREQUENCY_LISTS[name]) for name in names).bit_length()
-    width = rank_bits + 8
-    entries: dict[str, int] = {}
-    for index, name in enumerate(names):
-        ranked: dict[str, int] = _zmatching.build_ranked_dict(_FREQUENCY_LISTS[name])
-        for word, rank in ranked.items():
-            packed = entries.get(word, 0)
-            slot = (packed.bit_length() + width - 1) // width
-            entries[word] = packed | (((index << rank_bits) | rank) << (slot * width))
-    words = list(entries)
-    for word in words:
-        for end in range(1, len(word)):
-            entries.setdefault(word[:end], 0)
-    return _Lexicon(names, entries, rank_bits, max(map(len, words)))
+_LEXICON_MAGIC: Final = b"WSZXLEX1"
+_LEXICON_PATH: Final = Path(__file__).with_name("strength_data") / "lexicon.bin"
+
+
+def _uint32s(view: memoryview) -> Sequence[int]:
+    """Little-endian uint32s, without copying where the platform allows."""
+    if sys.byteorder == "little" and array.array("I").itemsize == 4:
+        return view.cast("I")
+    values = array.array("I")
+    values.frombytes(view)
+    values.byteswap()
+    return values
+
+
+def _load_lexicon() -> _Lexicon:
+    with _LEXICON_PATH.open("rb") as file:
+        try:
+            data: Any = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):  # pragma: no cover - e.g. no mmap on this file
+            data = file.read()
+    return _Lexicon(data)
 
 
 _lexicon: _Lexicon | None = None
@@ -201,12 +271,12 @@ _lexicon_lock = threading.Lock()
 
 
 def _get_lexicon() -> _Lexicon:
-    global _lexicon  # built once, lazily, under a lock
+    global _lexicon  # loaded once, lazily, under a lock
     lexicon = _lexicon
     if lexicon is None:
         with _lexicon_lock:
             if _lexicon is None:
-                _lexicon = _build_lexicon()
+                _lexicon = _load_lexicon()
             lexicon = _lexicon
     return lexicon
 
@@ -476,7 +546,7 @@ def _dictionary_match(password: str, ctx: _Context) -> list[_Match]:
     """``matching.dictionary_match`` over the merged dictionaries (already in order)."""
     lower = password.lower()
     n = len(password)
-    entries = ctx.lexicon.entries
+    entries = ctx.lexicon
     names = ctx.lexicon.names
     user_words = ctx.user_words
     user_prefixes = ctx.user_prefixes
@@ -548,7 +618,7 @@ def _l33t_match(password: str, ctx: _Context) -> list[_Match]:
         is_l33t = [c in present for c in password]
     else:
         is_l33t = [c in present for c in password for _ in c.lower()]
-    entries = ctx.lexicon.entries
+    entries = ctx.lexicon
     names = ctx.lexicon.names
     user_words = ctx.user_words
     user_prefixes = ctx.user_prefixes
