@@ -62,6 +62,8 @@ def _values(form: Any) -> tuple[dict[Any, list[Any]], int]:
 
 def _text(value: Any, limit: int) -> str | None:
     """*value* as text if it is acceptable input: str (or UTF-8 bytes), no NUL, valid Unicode."""
+    if type(value) is str and value.isascii():  # the common case, on every request
+        return value if len(value) <= limit and "\x00" not in value else None
     if isinstance(value, bytes | bytearray):
         try:
             value = bytes(value).decode("utf-8")

@@ -227,19 +227,18 @@ class Settings:
     #: company features; a host makes an account a company with ``wsactions.companies.found``.
     companies_on_registration: bool = False
 
-    @property
-    def secret_bytes(self) -> bytes:
-        """The secret key as bytes, for HMAC."""
-        key = self.secret_key
-        return key.encode() if isinstance(key, str) else key
-
-    @property
-    def verification_keys(self) -> tuple[bytes, ...]:
-        """The keys a token or link signature is checked with: the current one first."""
-        keys = (self.secret_key, *self.secret_key_fallbacks)
-        return tuple(k.encode() if isinstance(k, str) else k for k in keys)
+    #: The secret key as bytes, for HMAC (derived once: every request uses it).
+    secret_bytes: bytes = attrs.field(init=False, repr=False, eq=False)
+    #: The keys a token or link signature is checked with: the current one first.
+    verification_keys: tuple[bytes, ...] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
+        keys = tuple(
+            k.encode() if isinstance(k, str) else bytes(k)
+            for k in (self.secret_key, *self.secret_key_fallbacks)
+        )
+        object.__setattr__(self, "secret_bytes", keys[0])
+        object.__setattr__(self, "verification_keys", keys)
         if self.login_throttle.limit > 100:
             raise ConfigurationError(
                 "login_throttle.limit must be at most 100 failures (NIST SP 800-63B 5.2.2)"
