@@ -59,7 +59,6 @@ from django.db import transaction as db_transaction
 from django.db.models import Case, CharField, F, Q, Value, When
 
 from ...backends.sql import StorageUnavailableError
-from ...errors import CardDataRefusedError
 from ...models import (
     Account,
     Address,
@@ -70,7 +69,7 @@ from ...models import (
     SavedCard,
     TokenRecord,
 )
-from ...security.cards import looks_like_card_number
+from ...security.cards import refuse_card_data
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -597,12 +596,7 @@ class DjangoAccountStore(_Part):
     @_guarded
     def add_card(self, card: SavedCard) -> None:
         """Store a pseudonymised card; refuses anything that looks like a card number."""
-        for name in ("brand", "last4", "expiry", "holder", "pseudo_card_id", "id"):
-            if looks_like_card_number(getattr(card, name)):
-                raise CardDataRefusedError(
-                    f"SavedCard.{name} looks like a card number; store only the payment "
-                    "provider's pseudo card id and the last four digits"
-                )
+        refuse_card_data(card)
         with self._s.write():
             self._s.objects("SavedCard").create(**_card_row(card))
 
@@ -714,30 +708,14 @@ class DjangoAccountStore(_Part):
     @_guarded
     def charge_group(self, company_id: str, group_id: str, amount: Decimal) -> bool:
         """Add *amount* to the spending unless the stored limits refuse it."""
-
-        def charge(group: PrivilegeGroup) -> Decimal | None:
-            privileges = group.privileges
-            per_order = privileges.payment_limit_per_order
-            if per_order is not None and amount > per_order:
-                return None
-            total = group.spent + amount
-            budget = privileges.payment_limit
-            return None if budget is not None and total > budget else total
-
-        return self._change_spent(company_id, group_id, charge)
+        return self._change_spent(company_id, group_id, lambda g: g.charged(amount))
 
     @_guarded
     def refund_group(
         self, company_id: str, group_id: str, amount: Decimal, charged_at: float
     ) -> bool:
         """Give *amount* back if it was charged in the current period (never below zero)."""
-
-        def refund(group: PrivilegeGroup) -> Decimal | None:
-            if charged_at < group.budget_since or group.spent <= 0:
-                return None
-            return max(Decimal(0), group.spent - amount)
-
-        return self._change_spent(company_id, group_id, refund)
+        return self._change_spent(company_id, group_id, lambda g: g.refunded(amount, charged_at))
 
     def _change_spent(
         self, company_id: str, group_id: str, step: Callable[[PrivilegeGroup], Decimal | None]
