@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import secrets
 import threading
+import time
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -177,6 +178,7 @@ def _seed(store: Storage, settings: Settings | None) -> None:
                 id="purchasing",
                 company_id=company,
                 name="Purchasing",
+                budget_since=time.time(),
                 privileges=Privileges(
                     allowed_payment_methods=frozenset({"invoice", "prepayment"}),
                     payment_limit_per_order=Decimal(500),
