@@ -423,6 +423,28 @@ class TestEcho:
         assert not result.success
         assert dict(result.params) == {"session.step": "payment", "session.1bad": "v"}
 
+    def test_engine_result_equals_public_constructor(self, alice: Client) -> None:
+        """The engine fills results directly; they equal what ``ActionResult(...)`` makes,
+        every field in its place, and stay frozen and read-only."""
+        result = alice.post(update_form(alice, wstarget="/next"))
+        expected = ActionResult(
+            name="SessionUpdate",
+            success=True,
+            errors=(),
+            params={"session.step": "payment"},
+            data={},
+            redirect="/next",
+        )
+        assert result == expected
+        assert repr(result) == repr(expected)
+        with pytest.raises(AttributeError):
+            result.success = False  # type: ignore[misc]
+        with pytest.raises(TypeError):
+            result.params["session.step"] = "x"  # type: ignore[index]
+        failed = alice.post(update_form(alice, **{"session.1bad": "v"}))
+        assert failed.errors == (ActionError("invalidSessionVariable", "session.1bad"),)
+        assert (failed.success, failed.redirect, dict(failed.data)) == (False, None, {})
+
     def test_secret_param_never_echoed(self, custom: Harness) -> None:
         """A secret parameter reaches the handler but is not echoed."""
         alice = custom.client()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._result import ActionError
+from ._result import _EMPTY, ActionError
 from .codes import ENGINE_CODES
 from .mail import Mail
 from .models import Account, TokenRecord
@@ -67,7 +67,10 @@ class Outcome:
 
 def ok(data: Mapping[str, Any] | None = None) -> Outcome:
     """A successful outcome, with return values for ``result.data``."""
-    return Outcome(True, (), data or {})
+    return Outcome(True, (), data) if data else _OK
+
+
+_OK = Outcome(True, (), _EMPTY)
 
 
 def fail(code: str, field: str | None = None, subcodes: Iterable[str] = ()) -> Outcome:
@@ -199,12 +202,12 @@ class Call:
 
     __slots__ = (
         "_account",
+        "_now",
         "commit_hooks",
         "ctx",
         "failure_hooks",
         "in_unit",
         "mails",
-        "now",
         "optin_token",
         "params",
         "prepared",
@@ -215,7 +218,7 @@ class Call:
         self.ctx = ctx
         self.spec = spec
         self.params = params
-        self.now = ctx.clock.now()
+        self._now: float | None = None
         self.mails: list[tuple[Mail, bool]] = []
         self.failure_hooks: list[Callable[[], None]] = []
         self.commit_hooks: list[Callable[[], None]] = []
@@ -223,6 +226,13 @@ class Call:
         self.optin_token: str | None = None
         self.prepared: Any = None
         self.in_unit = False
+
+    @property
+    def now(self) -> float:
+        """The time of this call: read from the clock once, on first use."""
+        if self._now is None:
+            self._now = self.ctx.clock.now()
+        return self._now
 
     @property
     def settings(self) -> Settings:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
 import attrs
 
 from ._action import TRIGGERS, Access, ActionSpec, Call, Outcome, fail
 from ._context import Context, RequestInfo, SystemClock
-from ._result import ActionError, ActionHandle, ActionResult
+from ._result import ActionError, ActionHandle, ActionResult, engine_result
 from .codes import ENGINE_CODES
 from .errors import (
     ActionRegistrationError,
@@ -30,6 +30,9 @@ from .settings import PURPOSES, Settings
 CONTROL_FIELDS = ("wsact", "wscsrf", "wstarget", "wsoptin")
 
 _MAX_KEY_LENGTH = 256
+_MISSING: Any = object()
+_CONTROL = frozenset(CONTROL_FIELDS)
+_MANY = (list, tuple)
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 _PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9]*\.$")
 
@@ -41,23 +44,15 @@ class _Abort(Exception):
         self.outcome = outcome
 
 
-def _values(form: Any) -> tuple[dict[Any, list[Any]], int]:
-    """Every field of a form as a list of values (whatever mapping type it came in)
-    and the number of values."""
+def _values(form: Any) -> dict[Any, Any]:
+    """Every field of a form: one value, or a list of the values of a repeated field
+    (whatever mapping type the form came in)."""
+    if type(form) is dict:  # the common case: nothing to convert
+        return form
     getlist = getattr(form, "getlist", None)
     if callable(getlist):  # werkzeug MultiDict, Django QueryDict
-        fields = {key: list(getlist(key)) for key in form}
-        return fields, sum(map(len, fields.values()))
-    fields = {}
-    count = 0
-    for key, value in form.items():
-        if isinstance(value, list | tuple):
-            fields[key] = list(value)
-            count += len(value)
-        else:
-            fields[key] = [value]
-            count += 1
-    return fields, count
+        return {key: list(getlist(key)) for key in form}
+    return dict(form.items())
 
 
 def _text(value: Any, limit: int) -> str | None:
@@ -80,8 +75,7 @@ def _text(value: Any, limit: int) -> str | None:
     return value
 
 
-@attrs.frozen
-class _Parsed:
+class _Parsed(NamedTuple):
     params: dict[str, str]
     control: dict[str, str]
     errors: tuple[ActionError, ...]
@@ -264,23 +258,23 @@ class ActionRegistry:
     ) -> ActionResult | None:
         settings = ctx.settings
         try:
-            fields, count = _values(form)
+            fields = _values(form)
         except Exception:  # a mapping that cannot even be read
             return self._refused(ctx, ActionError("invalidParameter"))
-        acts = fields.get("wsact", [])
-        if link and not acts:
+        act = fields.get("wsact", _MISSING)
+        if isinstance(act, list | tuple):
+            if len(act) > 1:
+                return self._refused(ctx, ActionError("duplicateParameter", "wsact"))
+            act = act[0] if act else _MISSING
+        if act is _MISSING and link:
             return None
-        if len(acts) > 1:
-            return self._refused(ctx, ActionError("duplicateParameter", "wsact"))
-        act = _text(acts[0], 200) if acts else None
-        spec = self.get(act) if act else None
+        name = _text(act, 200)
+        spec = self._by_name.get(name.lower()) if name else None
         if spec is None:
             return self._refused(ctx, ActionError("unknownAction", "wsact"))
         if link and spec.trigger == "optin-link" and settings.optin_requires_post:
             return None
         parsed = self._parse(spec, fields, settings)
-        if count > settings.max_form_fields:
-            parsed = attrs.evolve(parsed, errors=(*parsed.errors, ActionError("invalidParameter")))
         if parsed.errors:
             repeated = tuple(
                 e
@@ -301,35 +295,47 @@ class ActionRegistry:
         self._emit(ctx, result, None)
         return result
 
-    def _parse(self, spec: ActionSpec, fields: dict[Any, list[Any]], settings: Settings) -> _Parsed:
+    def _parse(self, spec: ActionSpec, fields: dict[Any, Any], settings: Settings) -> _Parsed:
         limit = settings.max_value_length
         params: dict[str, str] = {}
         control: dict[str, str] = {}
         errors: list[ActionError] = []
         singles, prefixes = spec.param_names, spec.param_prefixes
-        for key, values in fields.items():
-            if not isinstance(key, str):
+        count = 0
+        for key, value in fields.items():
+            many = type(value) is not str and isinstance(value, _MANY)
+            count += len(value) if many else 1
+            if type(key) is not str and not isinstance(key, str):
                 continue
-            if key in CONTROL_FIELDS:
-                into = control
-            elif key in singles:
+            if key in singles:
                 into = params
+            elif key in _CONTROL:
+                into = control
             elif prefixes and key.startswith(prefixes):
-                if _text(key, _MAX_KEY_LENGTH) is None:
+                if not (key.isascii() and len(key) <= _MAX_KEY_LENGTH and "\x00" not in key) and (
+                    _text(key, _MAX_KEY_LENGTH) is None
+                ):
                     errors.append(ActionError("invalidParameter", key[:_MAX_KEY_LENGTH]))
                     continue
                 into = params
             else:
                 continue  # undeclared fields are ignored, never echoed
-            if len(values) != 1:
-                if values:
-                    errors.append(ActionError("duplicateParameter", key))
-                continue
-            value = _text(values[0], limit)
-            if value is None:
+            if many:
+                if len(value) != 1:
+                    if value:
+                        errors.append(ActionError("duplicateParameter", key))
+                    continue
+                value = value[0]
+            if type(value) is str and value.isascii() and len(value) <= limit:
+                text = value if "\x00" not in value else None  # _text's fast path, inlined
+            else:
+                text = _text(value, limit)
+            if text is None:
                 errors.append(ActionError("invalidParameter", key))
                 continue
-            into[key] = value
+            into[key] = text
+        if count > settings.max_form_fields:
+            errors.append(ActionError("invalidParameter"))
         return _Parsed(params, control, tuple(errors))
 
     def _authentic(
@@ -358,12 +364,13 @@ class ActionRegistry:
     def _run(self, ctx: ActionContext, spec: ActionSpec, parsed: _Parsed) -> ActionResult:
         call = Call(ctx, spec, parsed.params)
         call.optin_token = parsed.control.get("wsoptin") or ctx.request.optin_token
-        account_before = ctx.session.account_id
+        account_before = ctx.session.account_id if self.event_sink is not None else None
         if spec.blocked_when_locked and ctx.session.is_locked:
             outcome = fail("sessionLocked")
         else:
             outcome = self._perform(call)
-        _check_declared(spec, outcome)
+        if outcome.errors:
+            _check_declared(spec, outcome)
         for mail, even_on_failure in call.mails:
             if outcome.success or even_on_failure:
                 ctx.mailer.send(mail)
@@ -394,7 +401,8 @@ class ActionRegistry:
                 call.prepared = prepared
                 call.forget_account()
             if not spec.uses_storage:
-                outcome = self._access(call) or spec.handler(call)
+                refusal = None if spec.access is Access.ANYONE else self._access(call)
+                outcome = refusal or spec.handler(call)
                 if not outcome.success:
                     raise _Abort(outcome)
                 return outcome
@@ -457,20 +465,18 @@ class ActionRegistry:
     ) -> ActionResult:
         hidden = spec.secret_params
         prefixes = spec.secret_prefixes
-        echo = {
-            k: v
-            for k, v in parsed.params.items()
-            if k not in hidden and not (prefixes and k.startswith(prefixes))
-        }
-        result = ActionResult(
-            name=spec.name,
-            success=outcome.success,
-            errors=outcome.errors,
-            params=echo,
-            data=outcome.data,
-            redirect=redirect,
+        echo = parsed.params  # copied by ActionResult
+        if hidden or prefixes:
+            echo = {
+                k: v
+                for k, v in echo.items()
+                if k not in hidden and not (prefixes and k.startswith(prefixes))
+            }
+        result = engine_result(
+            spec.name, outcome.success, outcome.errors, echo, outcome.data, redirect
         )
-        self._emit(ctx, result, account_before)
+        if self.event_sink is not None:
+            self._emit(ctx, result, account_before)
         return result
 
     def _emit(self, ctx: ActionContext, result: ActionResult, account_before: str | None) -> None:

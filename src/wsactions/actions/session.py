@@ -34,25 +34,33 @@ def session_update(call: Call) -> Outcome:
     acceptable.
     """
     limits = call.settings.session
-    values = call.prefixed("session.")
-    if not values:
-        return fail("invalidSessionVariable", "session.")
-    errors = [
-        ActionError("invalidSessionVariable", "session." + key)
-        for key, value in values.items()
-        if not _KEY.fullmatch(key)
-        or len(key) > limits.max_key_length
-        or len(value) > limits.max_value_length
-        or (limits.writable_keys is not None and key not in limits.writable_keys)
-    ]
+    writable = limits.writable_keys
+    max_key, max_value = limits.max_key_length, limits.max_value_length
+    updates: dict[str, str | None] = {}
+    errors = []
+    for name, value in call.params.items():
+        if not name.startswith("session."):
+            continue
+        key = name[8:]
+        if (
+            len(key) > max_key
+            or len(value) > max_value
+            or not _KEY.fullmatch(key)
+            or (writable is not None and key not in writable)
+        ):
+            errors.append(ActionError("invalidSessionVariable", name))
+        updates[key] = value or None
     if errors:
         return fail_all(errors)
-    updates = {key: value or None for key, value in values.items()}
+    if not updates:
+        return fail("invalidSessionVariable", "session.")
     session = call.ctx.session
-    if any(v is not None and session.get(k) is None for k, v in updates.items()):
-        kept = {k for k in session.variables() if updates.get(k, "") is not None}
-        if len(kept | {k for k, v in updates.items() if v is not None}) > limits.max_keys:
-            return fail("invalidSessionVariable", "session.")
+    for key, update in updates.items():
+        if update is not None and session.get(key) is None:  # a new variable: count them
+            kept = {k for k in session.variables() if updates.get(k, "") is not None}
+            if len(kept | {k for k, v in updates.items() if v is not None}) > limits.max_keys:
+                return fail("invalidSessionVariable", "session.")
+            break
     session.set_variables(updates)
     return ok()
 
