@@ -1,9 +1,12 @@
-"""Engine overhead: ``registry.execute`` for SessionUpdate with in-memory stores.
+"""Engine overhead: ``registry.execute`` with in-memory stores.
 
 Run by hand: ``python bench/bench_engine.py``. Prints the median and p99 time
-of one execute (measured in batches, so timer overhead is spread out) next to
-the floor of the work every action must do (dict lookup, a small attrs
-object, an HMAC and a constant-time compare).
+of one SessionUpdate execute (measured in batches, so timer overhead is spread
+out) next to the floor of the work every action must do (dict lookup, an HMAC
+and a constant-time compare); then a logged-in customer's AddressCreate (a
+German address, the account has none yet) next to ``validate_address`` of the
+same fields alone.  Goals (issue "Fast from the first request"): SessionUpdate
+<= 3x the floor; AddressCreate <= 2x (validation + SessionUpdate).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import statistics
 import time
 
 from wsactions import RequestInfo
+from wsactions.addressing import validate_address
 from wsactions.testing import Harness
 
 BATCH = 200
@@ -70,6 +74,59 @@ def main() -> None:
         print(f"{label:34s} median {p50:6.2f} us   p99 {p99:6.2f} us")
     ratio = statistics.median(executes) / statistics.median(floors)
     print(f"execute / floor (medians): {ratio:.1f}")
+    _address_create(shop, statistics.median(executes))
+
+
+ADDRESS = {
+    "address.firstName": "Anna",
+    "address.lastName": "Beispiel",
+    "address.street": "Heidestraße",
+    "address.houseNumber": "17",
+    "address.zip": "51147",
+    "address.city": "Köln",
+    "address.country": "DE",
+}
+
+
+def _address_create(shop: Harness, session_update: float, runs: int = 3000) -> None:
+    """AddressCreate for an account without addresses, next to validating alone."""
+    client = shop.client()
+    account = shop.create_account("anna@example.com")
+    shop.log_in(client, account)
+    ctx = shop.registry.context(
+        session=client.session,
+        storage=shop.storage,
+        mailer=shop.mailer,
+        clock=shop.clock,
+        request=RequestInfo(client_address="203.0.113.10"),
+    )
+    handle = shop.registry.create(ctx, "AddressCreate")
+    form = {"wsact": handle.id, "wscsrf": handle.csrf, **ADDRESS}
+    fields = {key.removeprefix("address."): value for key, value in ADDRESS.items()}
+    rules = shop.settings.address_rules
+    accounts = shop.storage.accounts
+    roles = {"main_address_id": None, "default_bill_address_id": None}
+    creates: list[float] = []
+    validations: list[float] = []
+    for _ in range(runs):
+        start = time.perf_counter_ns()
+        result = shop.registry.execute(ctx, form)
+        creates.append((time.perf_counter_ns() - start) / 1000)
+        assert result.success, result.codes
+        accounts.delete_address(account.id, result.data["addressId"])  # not timed
+        accounts.update_account(account.id, roles)
+        start = time.perf_counter_ns()
+        cleaned, errors = validate_address(fields, rules)
+        validations.append((time.perf_counter_ns() - start) / 1000)
+        assert not errors
+    create, validate = statistics.median(creates), statistics.median(validations)
+    print(f"{'execute(AddressCreate)':34s} median {create:6.2f} us")
+    print(f"{'validate_address alone':34s} median {validate:6.2f} us")
+    goal = 2 * (validate + session_update)
+    print(
+        f"AddressCreate / (validation + SessionUpdate): {create / (validate + session_update):.2f}"
+        f"  (goal <= 2.0, i.e. <= {goal:.1f} us)"
+    )
 
 
 if __name__ == "__main__":

@@ -23,9 +23,11 @@ def new_id() -> str:
     return secrets.token_urlsafe(16)
 
 
-def editable(call: Call, account: Account, field: str) -> bool:
-    """Whether *account*'s privilege group lets it edit *field* (see ``MemberRights.may_edit``)."""
-    return MemberRights(call.accounts, account).may_edit(field)
+def not_editable(call: Call, account: Account, fields: Iterable[str]) -> list[str]:
+    """The *fields* *account*'s privilege group does not let it edit (see
+    ``MemberRights.may_edit``); the group is read once, whatever the number of fields."""
+    rights = MemberRights(call.accounts, account)
+    return [field for field in fields if not rights.may_edit(field)]
 
 
 def check_email(

@@ -18,7 +18,6 @@ from ._common import (
     add_own_account,
     check_email,
     check_new_password,
-    editable,
     end_session_login,
     free_identity,
     hasher,
@@ -27,6 +26,7 @@ from ._common import (
     mail_optin,
     new_account_fields,
     new_id,
+    not_editable,
     own_account,
     password_context,
     reset_login_counter,
@@ -649,7 +649,7 @@ def account_display_name_update(call: Call) -> Outcome:
         return fail("missingDisplayName", "displayName")
     if len(name) > call.settings.display_name_max_length or not _plain_text(name):
         return fail("invalidParameter", "displayName")
-    if not editable(call, account, "displayName"):
+    if not_editable(call, account, ["displayName"]):
         return fail("fieldNotEditable", "displayName")
     call.accounts.update_account(account.id, {"display_name": name})
     return ok()
@@ -683,11 +683,8 @@ def account_set_customer_data(call: Call) -> Outcome:
         or len(value.strip()) > s.customer_data_max_length
         or not _plain_text(value)
     ]
-    errors += [
-        ActionError("fieldNotEditable", "customerData." + key)
-        for key in values
-        if key in s.customer_data_fields and not editable(call, account, "customerData." + key)
-    ]
+    known = ["customerData." + key for key in values if key in s.customer_data_fields]
+    errors += [ActionError("fieldNotEditable", f) for f in not_editable(call, account, known)]
     if errors:
         return fail_all(errors)
     data = dict(account.customer_data)

@@ -25,7 +25,7 @@ from .._result import ActionError
 from ..addressing import SUBCODES as ADDRESS_SUBCODES
 from ..addressing import validate_address
 from ..models import Account, Address
-from ._common import editable, new_id
+from ._common import new_id, not_editable
 
 ADDRESS_TYPES = ("bill", "delivery")
 #: Opt-in purpose a host issues to let a customer edit addresses from a mailed link.
@@ -53,11 +53,8 @@ def _type_errors(call: Call) -> list[ActionError]:
 
 
 def _not_editable(call: Call, account: Account, fields: list[str]) -> list[ActionError]:
-    return [
-        ActionError("fieldNotEditable", "address." + name)
-        for name in fields
-        if not editable(call, account, "address." + name)
-    ]
+    denied = not_editable(call, account, ["address." + name for name in fields])
+    return [ActionError("fieldNotEditable", field) for field in denied]
 
 
 @action(
@@ -194,7 +191,7 @@ def address_delete(call: Call) -> Outcome:
     address = accounts.get_address(account.id, call.get("addressId") or "", for_update=True)
     if address is None:
         return fail("invalidAddressId", "addressId")
-    if not editable(call, account, "address"):
+    if not_editable(call, account, ["address"]):
         return fail("fieldNotEditable", "address.")
     if not accounts.delete_address(account.id, address.id):  # also clears its roles
         return fail("invalidAddressId", "addressId")
