@@ -18,7 +18,14 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+
+# Children compile each module once (the warm-up run) into a private cache, as an
+# installed wheel ships its .pyc files; PYTHONDONTWRITEBYTECODE would make every run
+# compile every module from source and measure the compiler instead.
+_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+_ENV["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="wsactions-bench-pycache-")
 
 SETUP = """
 import resource, time
@@ -52,7 +59,7 @@ def _run(code: str) -> tuple[float, int, str]:
     """(wall seconds, peak RSS KiB, stdout) of one fresh interpreter running *code*."""
     start = time.perf_counter()
     command = [sys.executable, "-c", code]  # our own fixed scenarios
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=_ENV)  # noqa: S603
     assert child.stdout is not None
     out = child.stdout.read()
     _, status, usage = os.wait4(child.pid, 0)
@@ -69,6 +76,7 @@ def _importtime(top: int = 12) -> None:
         capture_output=True,
         text=True,
         check=True,
+        env=_ENV,
     )
     rows = []
     for line in result.stderr.splitlines():

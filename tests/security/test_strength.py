@@ -134,6 +134,32 @@ def test_short_text_matches_plain_zxcvbn(password: str, inputs: list[str]) -> No
     assert score(password, inputs) == expected
 
 
+_SEQUENCE_TEXT = st.lists(
+    st.one_of(
+        st.text(max_size=6),
+        st.builds(
+            lambda first, step, size: "".join(chr(first + step * k) for k in range(size)),
+            st.integers(0x30, 0x3000),
+            st.integers(-6, 6),
+            st.integers(1, 8),
+        ),
+        st.sampled_from(["1987", "2019", "199", "20101", "abc", "ZYX", "\n", "٣٤٥"]),
+    ),
+    max_size=6,
+).map("".join)
+
+
+@given(_SEQUENCE_TEXT)
+def test_sequence_and_regex_matchers_equal_zxcvbns(password: str) -> None:
+    """The sequence and recent-year matchers find what zxcvbn.matching's find."""
+    assert strength._sequence_match(password) == zmatching.sequence_match(password)
+    ours = strength._regex_match(password)
+    theirs = zmatching.regex_match(password)
+    assert [{**m, "regex_match": m["regex_match"].span()} for m in ours] == [
+        {**m, "regex_match": m["regex_match"].span()} for m in theirs
+    ]
+
+
 @given(st.text(max_size=2000))
 def test_any_text_scores_in_range(password: str) -> None:
     """Any text at all gets a score from 0 to MAX_SCORE, without raising."""

@@ -48,6 +48,24 @@ def test_shipped_file_is_what_the_build_step_makes(rebuilt: bytes) -> None:
     assert len(shipped) < 4 * 1024 * 1024
 
 
+def test_matcher_tables_are_zxcvbns() -> None:
+    """The tables the matchers read from the file are zxcvbn.matching's own."""
+    assert strength._TABLES["l33t_table"] == zmatching.L33T_TABLE
+    assert strength._L33T_TABLE == zmatching.L33T_TABLE
+    assert strength._DATE_SPLITS == zmatching.DATE_SPLITS
+    assert (strength._DATE_MIN_YEAR, strength._DATE_MAX_YEAR) == (
+        zmatching.DATE_MIN_YEAR,
+        zmatching.DATE_MAX_YEAR,
+    )
+    assert strength._MAX_DELTA == zmatching.MAX_DELTA
+    assert {name: rx.pattern for name, rx in strength._REGEXEN} == {
+        name: rx.pattern for name, rx in zmatching.REGEXEN.items()
+    }
+    assert [name for name, _ in strength._GRAPHS] == list(zmatching.GRAPHS)
+    for name in zmatching.GRAPHS:
+        assert strength._zgraphs.ADJACENCY_GRAPHS[name] == zmatching.GRAPHS[name]
+
+
 def test_every_word_has_zxcvbns_ranks(lexicon: strength._Lexicon) -> None:
     """Each word's (dictionary, rank) pairs are zxcvbn's ``build_ranked_dict``'s, in order."""
     assert lexicon.names == tuple(FREQUENCY_LISTS)
@@ -118,16 +136,20 @@ start = time.perf_counter()
 assert strength.score("Tr0ub4dor&3") == 4
 elapsed = time.perf_counter() - start
 grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss
+loaded = [m for m in sys.modules if m == "zxcvbn" or m.startswith("zxcvbn.")]
+assert not loaded, f"zxcvbn's package initialiser ran: {loaded}"
 print(elapsed, grown)
 """
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss in KiB (Linux)")
 def test_first_score_in_a_fresh_process_is_cheap() -> None:
-    """Lazy: nothing is loaded at import; the first score adds little memory.
+    """Lazy: nothing is loaded at import; the first score adds little memory, and
+    zxcvbn's package (whose initialiser builds its dictionaries again: ~12 MiB) is
+    never imported.
 
     (It used to build a 234,000-entry dict: 0.2 s and ~20 MiB.)  Time is
-    reported by bench/bench_startup.py; only a loose bound here.
+    measured by bench/bench_startup.py, not here.
     """
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     result = subprocess.run(  # noqa: S603 - our own fixed script
@@ -137,6 +159,5 @@ def test_first_score_in_a_fresh_process_is_cheap() -> None:
         check=True,
         env=env,
     )
-    elapsed, grown_kib = result.stdout.split()
-    assert float(elapsed) < 0.15
+    _, grown_kib = result.stdout.split()
     assert int(grown_kib) < 10 * 1024

@@ -20,7 +20,11 @@ Layout (integers little-endian, sections 4-byte aligned)::
     magic       8 bytes  b"WSZXLEX1"
     header_len  uint32
     header      JSON (sorted keys): zxcvbn version, dictionary names in
-                zxcvbn's order, rank_bits, max_word, bucket_bits, counts
+                zxcvbn's order, rank_bits, max_word, bucket_bits, counts, and
+                "matching": the matchers' tables from ``zxcvbn.matching`` (l33t
+                table, date splits and year range, regexes, keyboard graph
+                names), so that scoring never imports that module (it builds
+                the dictionaries again on import: ~15 ms and ~12 MiB)
     buckets     uint32 * (2**bucket_bits + 1): first entry of each bucket
     keys        uint32 * entries: word offset << 5 | length
     values      uint32 * entries: pair offset << 3 | pair count; 0: a prefix only
@@ -41,9 +45,10 @@ import struct
 import sys
 import zlib
 from pathlib import Path
+from typing import Any
 
-MAGIC = b"WSZXLEX1"
-FORMAT_VERSION = 1
+MAGIC = b"WSZXLEX2"
+FORMAT_VERSION = 2
 #: 2**17 buckets for ~234,000 keys: under 2 entries per bucket on average.
 BUCKET_BITS = 17
 #: Where the file is shipped, relative to this module.
@@ -71,14 +76,39 @@ def _align(data: bytearray) -> None:
     data.extend(b"\0" * (-len(data) % 4))
 
 
-def build(frequency_lists: dict[str, list[str]] | None = None, version: str = "") -> bytes:
-    """The file's bytes, from zxcvbn's frequency lists (the installed ones by default)."""
+def matching_tables() -> dict[str, Any]:
+    """The tables of the installed ``zxcvbn.matching`` the matchers use, as JSON values."""
+    from zxcvbn import adjacency_graphs, matching
+
+    graphs = list(matching.GRAPHS)
+    if any(matching.GRAPHS[name] is not adjacency_graphs.ADJACENCY_GRAPHS[name] for name in graphs):
+        raise ValueError("zxcvbn's keyboard graphs are not its adjacency graphs")
+    return {
+        "l33t_table": {letter: list(subs) for letter, subs in matching.L33T_TABLE.items()},
+        "date_splits": {str(n): splits for n, splits in matching.DATE_SPLITS.items()},
+        "date_min_year": matching.DATE_MIN_YEAR,
+        "date_max_year": matching.DATE_MAX_YEAR,
+        "regexen": {name: rx.pattern for name, rx in matching.REGEXEN.items()},
+        "graphs": graphs,
+        "max_delta": matching.MAX_DELTA,
+    }
+
+
+def build(
+    frequency_lists: dict[str, list[str]] | None = None,
+    version: str = "",
+    tables: dict[str, Any] | None = None,
+) -> bytes:
+    """The file's bytes, from zxcvbn's frequency lists and matcher tables (the installed
+    zxcvbn's by default)."""
     if frequency_lists is None:
         from importlib.metadata import version as dist_version
 
         from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
         frequency_lists, version = FREQUENCY_LISTS, dist_version("zxcvbn")
+    if tables is None:
+        tables = matching_tables()
     names, entries = ranked_entries(frequency_lists)
     if not all(key.isascii() for key in entries):
         raise ValueError("the lexicon format holds ASCII words only")
@@ -125,6 +155,7 @@ def build(frequency_lists: dict[str, list[str]] | None = None, version: str = ""
             "entries": len(order),
             "pairs": len(pairs),
             "words_bytes": len(blob),
+            "matching": tables,
         },
         sort_keys=True,
         separators=(",", ":"),

@@ -102,6 +102,7 @@ from __future__ import annotations
 import array
 import decimal
 import functools
+import importlib
 import json
 import math
 import mmap
@@ -116,9 +117,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
-from zxcvbn import matching as _zmatching
-from zxcvbn import scoring as _zscoring
-from zxcvbn import time_estimates as _ztime
+# zxcvbn's scoring, without zxcvbn.matching's dictionaries: see the _zx package.
+_zscoring: Any = importlib.import_module("wsactions.security._zx.scoring")
+_ztime: Any = importlib.import_module("wsactions.security._zx.time_estimates")
+_zgraphs: Any = importlib.import_module("wsactions.security._zx.adjacency_graphs")
 
 __all__ = ["MAX_SCORE", "score"]
 
@@ -127,6 +129,34 @@ MAX_SCORE: Final = 4
 
 # A zxcvbn match object (a plain dict, as zxcvbn's scoring functions expect).
 _Match = dict[str, Any]
+
+_LEXICON_MAGIC: Final = b"WSZXLEX2"
+_LEXICON_FORMAT: Final = 2
+_LEXICON_PATH: Final = Path(__file__).with_name("strength_data") / "lexicon.bin"
+
+
+def _read_header(data: Any) -> tuple[dict[str, Any], int]:
+    """The lexicon file's JSON header and where it ends; *data*: bytes-like."""
+    view = memoryview(data)
+    if bytes(view[:8]) != _LEXICON_MAGIC:
+        raise ValueError("not a wsactions lexicon file of this version")
+    (header_size,) = struct.unpack_from("<I", view, 8)
+    header: dict[str, Any] = json.loads(bytes(view[12 : 12 + header_size]))
+    if header["format"] != _LEXICON_FORMAT:
+        raise ValueError("unsupported lexicon format")
+    return header, 12 + header_size
+
+
+def _matching_tables() -> dict[str, Any]:
+    """zxcvbn.matching's tables, as the lexicon file keeps them (its first few KiB)."""
+    with _LEXICON_PATH.open("rb") as file:
+        start = file.read(12)
+        (header_size,) = struct.unpack_from("<I", start, 8) if len(start) == 12 else (0,)
+        tables: dict[str, Any] = _read_header(start + file.read(header_size))[0]["matching"]
+    return tables
+
+
+_TABLES: Final = _matching_tables()
 
 #: Inputs up to this many characters are analysed as a whole, exactly like zxcvbn.
 _WINDOW: Final = 32
@@ -192,18 +222,13 @@ class _Lexicon:
     def __init__(self, data: Any) -> None:
         """*data*: the file's bytes (or an ``mmap`` of them)."""
         view = memoryview(data)
-        if bytes(view[:8]) != _LEXICON_MAGIC:
-            raise ValueError("not a wsactions lexicon file")
-        (header_size,) = struct.unpack_from("<I", view, 8)
-        header = json.loads(bytes(view[12 : 12 + header_size]))
-        if header["format"] != 1:
-            raise ValueError("unsupported lexicon format")
+        header, header_end = _read_header(view)
         self.names: tuple[str, ...] = tuple(header["names"])
         self.max_word: int = header["max_word"]
         self._rank_bits: int = header["rank_bits"]
         self._rank_mask = (1 << self._rank_bits) - 1
         self._mask = (1 << header["bucket_bits"]) - 1
-        position = 12 + header_size + (-(12 + header_size) % 4)
+        position = header_end + (-header_end % 4)
         sections = []
         for count in (self._mask + 2, header["entries"], header["entries"], header["pairs"]):
             sections.append(_uint32s(view[position : position + 4 * count]))
@@ -242,9 +267,6 @@ class _Lexicon:
             for pair in self._pairs[start : start + (handle & 7)]
         ]
 
-
-_LEXICON_MAGIC: Final = b"WSZXLEX1"
-_LEXICON_PATH: Final = Path(__file__).with_name("strength_data") / "lexicon.bin"
 
 
 def _uint32s(view: memoryview) -> Sequence[int]:
@@ -343,7 +365,7 @@ def _key_template(table: dict[str, list[str]]) -> tuple[_Component, ...]:
 
 
 _L33T_TABLE: Final[dict[str, list[str]]] = {
-    letter: list(subs) for letter, subs in _zmatching.L33T_TABLE.items()
+    letter: list(subs) for letter, subs in _TABLES["l33t_table"].items()
 }
 _L33T_CHARS: Final = tuple(sorted({c for subs in _L33T_TABLE.values() for c in subs}))
 _LETTER_ORDER: Final = {letter: index for index, letter in enumerate(_L33T_TABLE)}
@@ -685,7 +707,9 @@ def _adjacency(graph: dict[str, list[str | None]]) -> dict[str, dict[str, tuple[
     return table
 
 
-_GRAPHS: Final = tuple((name, _adjacency(graph)) for name, graph in _zmatching.GRAPHS.items())
+_GRAPHS: Final = tuple(
+    (name, _adjacency(_zgraphs.ADJACENCY_GRAPHS[name])) for name in _TABLES["graphs"]
+)
 _SHIFTED: Final = frozenset('~!@#$%^&*()_+QWERTYUIOP{}|ASDFGHJKL:"ZXCVBNM<>?')
 _NO_NEIGHBOURS: Final[dict[str, tuple[int, bool]]] = {}
 
@@ -776,10 +800,12 @@ _DATE_WITH_SEPARATOR: Final = re.compile(r"^(\d{1,4})([\s/\\_.-])(\d{1,2})\2(\d{
 _DIGITS: Final = re.compile(r"\d+")
 
 
-_DATE_MIN_YEAR: Final[int] = _zmatching.DATE_MIN_YEAR
-_DATE_MAX_YEAR: Final[int] = _zmatching.DATE_MAX_YEAR
+_DATE_MIN_YEAR: Final[int] = _TABLES["date_min_year"]
+_DATE_MAX_YEAR: Final[int] = _TABLES["date_max_year"]
 _REFERENCE_YEAR: Final[int] = _zscoring.REFERENCE_YEAR
-_DATE_SPLITS: Final[dict[int, list[list[int]]]] = _zmatching.DATE_SPLITS
+_DATE_SPLITS: Final[dict[int, list[list[int]]]] = {
+    int(n): splits for n, splits in _TABLES["date_splits"].items()
+}
 
 
 def _day_month(first: int, second: int) -> tuple[int, int] | None:
@@ -937,14 +963,80 @@ def _date(token: str, i: int, j: int, separator: str, year: int, month: int, day
     }
 
 
+_MAX_DELTA: Final[int] = _TABLES["max_delta"]
+# What zxcvbn's sequence matcher tells apart, with its patterns (``$`` included).
+_SEQUENCE_KINDS: Final = (
+    (re.compile(r"^[a-z]+$"), "lower", 26),
+    (re.compile(r"^[A-Z]+$"), "upper", 26),
+    (re.compile(r"^\d+$"), "digits", 10),
+)
+_REGEXEN: Final = tuple((name, re.compile(rx)) for name, rx in _TABLES["regexen"].items())
+
+
+def _sequence_match(password: str) -> list[_Match]:
+    """``matching.sequence_match``: runs of one code-point step of at most 5 (abc, 9753).
+
+    A run is maximal; runs share their boundary character; a run of two
+    characters counts only with a step of 1.
+    """
+    matches: list[_Match] = []
+    if len(password) < 2:
+        return matches
+    codes = [ord(c) for c in password]
+    start, step = 0, codes[1] - codes[0]
+    for k in range(2, len(codes) + 1):
+        if k < len(codes) and codes[k] - codes[k - 1] == step:
+            continue
+        end = k - 1  # the run is password[start : end + 1]
+        if (end - start > 1 or abs(step) == 1) and 0 < abs(step) <= _MAX_DELTA:
+            token = password[start : end + 1]
+            name, space = "unicode", 26
+            for pattern, kind, size in _SEQUENCE_KINDS:
+                if pattern.match(token):
+                    name, space = kind, size
+                    break
+            matches.append(
+                {
+                    "pattern": "sequence",
+                    "i": start,
+                    "j": end,
+                    "token": token,
+                    "sequence_name": name,
+                    "sequence_space": space,
+                    "ascending": step > 0,
+                }
+            )
+        if k < len(codes):
+            start, step = end, codes[k] - codes[k - 1]
+    return matches
+
+
+def _regex_match(password: str) -> list[_Match]:
+    """``matching.regex_match``: the recent years, as ``re`` matches (scoring reads them)."""
+    matches = [
+        {
+            "pattern": "regex",
+            "token": found.group(0),
+            "i": found.start(),
+            "j": found.end() - 1,
+            "regex_name": name,
+            "regex_match": found,
+        }
+        for name, regex in _REGEXEN
+        for found in regex.finditer(password)
+    ]
+    matches.sort(key=_by_ij)
+    return matches
+
+
 def _omnimatch(password: str, ctx: _Context) -> list[_Match]:
     matches = _dictionary_match(password, ctx)
     matches += _reverse_dictionary_match(password, ctx)
     matches += _l33t_match(password, ctx)
     matches += _spatial_match(password)
     matches += _repeat_match(password, ctx)
-    matches += _zmatching.sequence_match(password)
-    matches += _zmatching.regex_match(password)
+    matches += _sequence_match(password)
+    matches += _regex_match(password)
     matches += _date_match(password, ctx)
     matches.sort(key=_by_ij)
     return matches
