@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import statistics
 import time
+from collections.abc import Callable
 
 from wsactions import RequestInfo
 from wsactions.addressing import validate_address
@@ -74,7 +75,7 @@ def main() -> None:
         print(f"{label:34s} median {p50:6.2f} us   p99 {p99:6.2f} us")
     ratio = statistics.median(executes) / statistics.median(floors)
     print(f"execute / floor (medians): {ratio:.1f}")
-    _address_create(shop, statistics.median(executes))
+    _address_create(shop, run)
 
 
 ADDRESS = {
@@ -88,8 +89,9 @@ ADDRESS = {
 }
 
 
-def _address_create(shop: Harness, session_update: float, runs: int = 3000) -> None:
-    """AddressCreate for an account without addresses, next to validating alone."""
+def _address_create(shop: Harness, session_update: Callable[[], object], runs: int = 3000) -> None:
+    """AddressCreate for an account without addresses, next to validating alone and a
+    SessionUpdate: the three interleaved, each timed one call at a time."""
     client = shop.client()
     account = shop.create_account("anna@example.com")
     shop.log_in(client, account)
@@ -108,6 +110,7 @@ def _address_create(shop: Harness, session_update: float, runs: int = 3000) -> N
     roles = {"main_address_id": None, "default_bill_address_id": None}
     creates: list[float] = []
     validations: list[float] = []
+    updates: list[float] = []
     for _ in range(runs):
         start = time.perf_counter_ns()
         result = shop.registry.execute(ctx, form)
@@ -119,14 +122,16 @@ def _address_create(shop: Harness, session_update: float, runs: int = 3000) -> N
         _, errors = validate_address(fields, rules)
         validations.append((time.perf_counter_ns() - start) / 1000)
         assert not errors
+        start = time.perf_counter_ns()
+        session_update()
+        updates.append((time.perf_counter_ns() - start) / 1000)
     create, validate = statistics.median(creates), statistics.median(validations)
+    update = statistics.median(updates)
     print(f"{'execute(AddressCreate)':34s} median {create:6.2f} us")
     print(f"{'validate_address alone':34s} median {validate:6.2f} us")
-    goal = 2 * (validate + session_update)
-    print(
-        f"AddressCreate / (validation + SessionUpdate): {create / (validate + session_update):.2f}"
-        f"  (goal <= 2.0, i.e. <= {goal:.1f} us)"
-    )
+    print(f"{'execute(SessionUpdate), same loop':34s} median {update:6.2f} us")
+    ratio = create / (validate + update)
+    print(f"AddressCreate / (validation + SessionUpdate): {ratio:.2f}  (goal <= 2.0)")
 
 
 if __name__ == "__main__":

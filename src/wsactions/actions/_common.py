@@ -27,6 +27,8 @@ def not_editable(call: Call, account: Account, fields: Iterable[str]) -> list[st
     """The *fields* *account*'s privilege group does not let it edit (see
     ``MemberRights.may_edit``); the group is read once, whatever the number of fields."""
     rights = MemberRights(call.accounts, account)
+    if rights.group is None:  # nothing restricts the account
+        return []
     return [field for field in fields if not rights.may_edit(field)]
 
 
@@ -174,9 +176,7 @@ def send_mail(
 ) -> None:
     """Queue a mail of *kind* in the language of *account* (else of the request)."""
     settings = call.settings
-    locale = resolve_locale(
-        settings, account.locale if account else None, call.ctx.request.locale
-    )
+    locale = resolve_locale(settings, account.locale if account else None, call.ctx.request.locale)
     text = mail_text(settings, locale, kind, email=to, link=link)
     call.send(
         Mail(

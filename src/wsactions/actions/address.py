@@ -53,7 +53,7 @@ def _type_errors(call: Call) -> list[ActionError]:
 
 
 def _not_editable(call: Call, account: Account, fields: list[str]) -> list[ActionError]:
-    denied = not_editable(call, account, ["address." + name for name in fields])
+    denied = not_editable(call, account, (f"address.{name}" for name in fields))
     return [ActionError("fieldNotEditable", field) for field in denied]
 
 

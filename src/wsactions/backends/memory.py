@@ -19,8 +19,9 @@ import threading
 from collections import deque
 from collections.abc import Callable, Collection, Mapping, MutableMapping, Sequence
 from decimal import Decimal
-from operator import itemgetter
-from typing import Any
+from operator import attrgetter, itemgetter
+from types import MemberDescriptorType
+from typing import Any, TypeVar
 
 import attrs
 
@@ -43,6 +44,54 @@ _ACCOUNT_FIELDS = frozenset(f.name for f in attrs.fields(Account)) - _ACCOUNT_ID
 _ADDRESS_FIELDS = frozenset({"type", "fields", "visibility"})
 _GROUP_FIELDS = frozenset({"name", "type", "privileges"})
 _ROLES = ("main_address_id", "default_bill_address_id", "default_delivery_address_id")
+
+
+_T = TypeVar("_T")
+_new = object.__new__
+# (all fields at once, each slot's setter, field name -> (position, converter))
+_Plan = tuple[Callable[[Any], tuple[Any, ...]], tuple[Any, ...], dict[str, tuple[int, Any]]]
+_COPY_PLANS: dict[type, _Plan | None] = {}
+
+
+def _copy_plan(cls: type) -> _Plan | None:
+    """How :func:`_evolve` copies *cls*; ``None`` for a class whose fields are not all
+    plain slots with at most a converter."""
+    if cls in _COPY_PLANS:
+        return _COPY_PLANS[cls]
+    plan: _Plan | None = None
+    fields = attrs.fields(cls)
+    slots: list[Any] = [getattr(cls, f.name, None) for f in fields]
+    if (
+        len(fields) > 1
+        and all(isinstance(slot, MemberDescriptorType) for slot in slots)
+        and all(f.init and f.validator is None and callable(f.converter or len) for f in fields)
+        and not hasattr(cls, "__attrs_post_init__")
+    ):
+        plan = (
+            attrgetter(*(f.name for f in fields)),
+            tuple(slot.__set__ for slot in slots),
+            {f.name: (index, f.converter) for index, f in enumerate(fields)},
+        )
+    _COPY_PLANS[cls] = plan
+    return plan
+
+
+def _evolve(record: _T, **changes: Any) -> _T:
+    """``attrs.evolve`` for the stored records (frozen, slotted, converters only): the
+    slots are copied directly and converters run for the changed fields; under half
+    the cost of ``attrs.evolve``, which runs ``__init__`` with every field again."""
+    plan = _copy_plan(type(record))
+    if plan is None:  # pragma: no cover - a host's own record subclass
+        return attrs.evolve(record, **changes)  # type: ignore[misc]
+    get_all, setters, positions = plan
+    values = list(get_all(record))
+    for name, value in changes.items():
+        index, convert = positions[name]
+        values[index] = value if convert is None else convert(value)
+    new = _new(type(record))
+    for put, value in zip(setters, values, strict=True):
+        put(new, value)
+    return new
 
 
 def _checked(changes: Mapping[str, Any], allowed: frozenset[str], what: str) -> dict[str, Any]:
@@ -219,7 +268,7 @@ class MemoryAccountStore:
             old = t.accounts.get(account_id)
             if old is None:
                 return False
-            self._replace(old, attrs.evolve(old, **values))
+            self._replace(old, _evolve(old, **values))
             return True
 
     def change_email(
@@ -235,7 +284,7 @@ class MemoryAccountStore:
                 return False
             t.drop(t.emails, old.email_key)
             t.put(t.emails, email_key, account_id)
-            self._replace(old, attrs.evolve(old, email=email, email_key=email_key, **values))
+            self._replace(old, _evolve(old, email=email, email_key=email_key, **values))
             return True
 
     def _replace(self, old: Account, new: Account) -> None:
@@ -284,7 +333,7 @@ class MemoryAccountStore:
                 if (group_id is not None and assigned == group_id) or (
                     ungrouped and assigned is None
                 ):
-                    t.put(t.accounts, account_id, attrs.evolve(member, rights_stamp=rights_stamp))
+                    t.put(t.accounts, account_id, _evolve(member, rights_stamp=rights_stamp))
                     renewed += 1
         return renewed
 
@@ -321,7 +370,7 @@ class MemoryAccountStore:
             old = book.get(address_id)
             if old is None:
                 return False
-            t.put(book, address_id, attrs.evolve(old, **values))
+            t.put(book, address_id, _evolve(old, **values))
             return True
 
     def delete_address(self, account_id: str, address_id: str) -> bool:
@@ -338,7 +387,7 @@ class MemoryAccountStore:
                     r: None for r in _ROLES if getattr(account, r) == address_id
                 }
                 if cleared:
-                    t.put(t.accounts, account_id, attrs.evolve(account, **cleared))
+                    t.put(t.accounts, account_id, _evolve(account, **cleared))
             return True
 
     # saved cards -------------------------------------------------------------
@@ -400,7 +449,7 @@ class MemoryAccountStore:
                 return False
             if values.get("type") == "global" and old.type != "global":
                 self._demote_global(company_id)
-            t.put(groups, group_id, attrs.evolve(old, **values))
+            t.put(groups, group_id, _evolve(old, **values))
             return True
 
     def _demote_global(self, company_id: str) -> None:
@@ -408,12 +457,12 @@ class MemoryAccountStore:
         groups = t.groups.get(company_id, {})
         for other in list(groups.values()):
             if other.type == "global":
-                t.put(groups, other.id, attrs.evolve(other, type="account"))
+                t.put(groups, other.id, _evolve(other, type="account"))
 
     def restart_budget(self, company_id: str, group_id: str, since: float) -> bool:
         """Start a new budget period at *since* with nothing spent."""
         return self._change_budget(
-            company_id, group_id, lambda g: attrs.evolve(g, spent=Decimal(0), budget_since=since)
+            company_id, group_id, lambda g: _evolve(g, spent=Decimal(0), budget_since=since)
         )
 
     def delete_group(self, company_id: str, group_id: str) -> GroupDeletion:
@@ -461,7 +510,7 @@ class MemoryAccountStore:
 
 
 def _spent(group: PrivilegeGroup, spent: Decimal | None) -> PrivilegeGroup | None:
-    return None if spent is None else attrs.evolve(group, spent=spent)
+    return None if spent is None else _evolve(group, spent=spent)
 
 
 class MemoryTokenStore:
@@ -525,7 +574,7 @@ class MemoryLoginStore:
         with t.lock:
             record = t.logins.get(login_id)
             if record is not None and now > record.last_seen:
-                t.put(t.logins, login_id, attrs.evolve(record, last_seen=now))
+                t.put(t.logins, login_id, _evolve(record, last_seen=now))
 
     def list_logins(self, account_id: str) -> Sequence[LoginRecord]:
         """The account's logins, oldest first."""
@@ -681,5 +730,5 @@ class MemoryStorage:
                 "cards": {k: dict(v) for k, v in t.cards.items() if v},
                 "groups": {k: dict(v) for k, v in t.groups.items() if v},
                 "tokens": dict(t.tokens),
-                "logins": {k: attrs.evolve(v, last_seen=0.0) for k, v in t.logins.items()},
+                "logins": {k: _evolve(v, last_seen=0.0) for k, v in t.logins.items()},
             }

@@ -268,7 +268,6 @@ class _Lexicon:
         ]
 
 
-
 def _uint32s(view: memoryview) -> Sequence[int]:
     """Little-endian uint32s, without copying where the platform allows."""
     if sys.byteorder == "little" and array.array("I").itemsize == 4:
