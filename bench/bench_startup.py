@@ -48,6 +48,7 @@ print(f"{elapsed * 1000:.3f} {grown}")
 SCENARIOS = {
     "python -c pass": "pass",
     "import zxcvbn": "import zxcvbn",
+    "import attrs (a dependency)": "import attrs",
     "import wsactions": "import wsactions",
     "Harness ready, no call": SETUP,
     "Harness + first CheckPasswordStrength": SETUP + FIRST_CALL,
@@ -117,7 +118,9 @@ def main(runs: int = 7, importtime: bool = False) -> None:
     print()
     time_ratio = wall["import wsactions"] / wall["import zxcvbn"]
     rss_ratio = peak["import wsactions"] / peak["import zxcvbn"]
+    attrs_ratio = wall["import attrs (a dependency)"] / wall["import zxcvbn"]
     print(f"import wsactions / import zxcvbn:        time {time_ratio:.2f}x, RSS {rss_ratio:.2f}x")
+    print(f"import attrs / import zxcvbn:            time {attrs_ratio:.2f}x")
     print(
         f"first CheckPasswordStrength - import wsactions: "
         f"{wall[first] - wall['import wsactions']:+.1f} ms, "
