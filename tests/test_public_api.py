@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import inspect
+import os
 import re
+import subprocess
+import sys
 from types import ModuleType
 
 import pytest
@@ -80,3 +83,23 @@ def test_testing_helpers_not_collected_by_pytest() -> None:
     assert collectable
     for name in collectable:
         assert getattr(getattr(wsactions.testing, name), "__test__", True) is False, name
+
+
+def test_import_loads_no_heavy_rarely_needed_modules() -> None:
+    """``import wsactions`` and building the default registry load neither SMTP, ssl
+    nor the email package, nor email-validator's grammar, nor zxcvbn's package
+    (whose initialiser builds dictionaries the shipped lexicon already holds)."""
+    probe = (
+        "import sys, wsactions\n"
+        "from wsactions.testing import testing_settings\n"
+        "wsactions.default_registry(testing_settings())\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = subprocess.run(  # noqa: S603 - our own fixed script
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
+    )
+    loaded = set(result.stdout.split())
+    for heavy in ("smtplib", "ssl", "email", "email_validator", "zxcvbn"):
+        assert heavy not in loaded, heavy
+    assert "wsactions.actions.account" in loaded  # the probe did build the registry
