@@ -17,7 +17,6 @@ import statistics
 import time
 from collections.abc import Callable
 
-from wsactions import RequestInfo
 from wsactions.addressing import validate_address
 from wsactions.testing import Harness
 
@@ -39,13 +38,7 @@ def main() -> None:
     shop = Harness()
     shop.registry.event_sink = None
     client = shop.client()
-    ctx = shop.registry.context(
-        session=client.session,
-        storage=shop.storage,
-        mailer=shop.mailer,
-        clock=shop.clock,
-        request=RequestInfo(client_address="203.0.113.10"),
-    )
+    ctx = client.context()
     handle = shop.registry.create(ctx, "SessionUpdate")
     form = {"wsact": handle.id, "wscsrf": handle.csrf, "session.lastViewedCategory": "Shoes"}
     assert shop.registry.execute(ctx, form).success
@@ -95,13 +88,7 @@ def _address_create(shop: Harness, session_update: Callable[[], object], runs: i
     client = shop.client()
     account = shop.create_account("anna@example.com")
     shop.log_in(client, account)
-    ctx = shop.registry.context(
-        session=client.session,
-        storage=shop.storage,
-        mailer=shop.mailer,
-        clock=shop.clock,
-        request=RequestInfo(client_address="203.0.113.10"),
-    )
+    ctx = client.context()
     handle = shop.registry.create(ctx, "AddressCreate")
     form = {"wsact": handle.id, "wscsrf": handle.csrf, **ADDRESS}
     fields = {key.removeprefix("address."): value for key, value in ADDRESS.items()}
