@@ -229,7 +229,7 @@ def context() -> Context:
     if settings is None:  # pragma: no cover - init_app sets them
         raise RuntimeError("wsactions registry without settings")
     ctx = state.registry.context(
-        session=MappingSession(flask.session),
+        session=MappingSession(flask.session, cycle_id=_renew_host_csrf),
         storage=state.storage,
         mailer=state.mailer,
         request=RequestInfo(
@@ -302,6 +302,15 @@ class _Pages:
     def static(self, filename: str) -> str:
         """The URL of a file of the template pack's static folder."""
         return flask.url_for("wsactions.static", filename=filename)
+
+
+def _renew_host_csrf() -> None:
+    """At login and logout: drop Flask-WTF's CSRF secret from the session (a new one is
+    made on first use), so that a token learnt before the login is worthless after it.
+    Flask's cookie session has no id to renew; wsactions renews its own binding."""
+    field = flask.current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    flask.session.pop(field, None)
+    flask.g.pop(field, None)
 
 
 def _host_csrf() -> tuple[str, str] | None:

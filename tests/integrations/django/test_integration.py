@@ -322,6 +322,24 @@ def test_session_id_rotates_at_login() -> None:
     assert client.cookies["sessionid"].value != before
 
 
+def test_django_csrf_token_rotates_at_login_and_logout() -> None:
+    """Login and Logout also give Django's CSRF token a new value, as
+    ``django.contrib.auth.login`` does: a token learnt before the login (CSRF token
+    fixation) is worthless after it, and the page of the response carries the new one."""
+    client = browser()
+    register(client)
+    get(client, mailed_link())
+    learnt = form_of(get(client, "/account/login"), "Login")["csrfmiddlewaretoken"]
+    before = client.cookies["csrftoken"].value
+    assert log_in(client).status_code == 303
+    after_login = client.cookies["csrftoken"].value
+    assert after_login != before
+    assert client.post("/account/", {"csrfmiddlewaretoken": learnt}).status_code == 403
+    response = client.get(logout_link(client))
+    assert response.status_code == 303
+    assert client.cookies["csrftoken"].value not in (before, after_login)
+
+
 def test_login_required_sends_to_the_login_page_and_back() -> None:
     """@login_required → the login page with next → the login form posts it as wstarget."""
     client = browser()

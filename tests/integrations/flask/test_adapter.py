@@ -183,6 +183,29 @@ def test_works_beside_flask_wtf_csrf(tmp_path: Path) -> None:
     assert refused.status_code == 400  # Flask-WTF still protects
 
 
+def test_flask_wtf_token_renewed_at_login_and_logout(tmp_path: Path) -> None:
+    """Login (and Logout) drop Flask-WTF's CSRF secret: a token learnt before the login
+    (CSRF token fixation) is refused after it; the new page's token works."""
+    from flask_wtf.csrf import CSRFProtect
+
+    app, storage, _ = make_app(tmp_path)
+    app.config["TESTING"] = False
+    CSRFProtect(app)
+    add_account(storage)
+    client = app.test_client()
+    form = form_of(client, "Login")
+    learnt = form["csrf_token"]
+    response = client.post(
+        "/page/Login", data={**form, "id": "ann@example.com", "password": PW, "wstarget": "/"}
+    )
+    assert response.status_code == 303
+    update = form_of(client, "SessionUpdate")
+    stale = {**update, "csrf_token": learnt, "session.step": "pay"}
+    assert client.post("/page/SessionUpdate", data=stale).status_code == 400
+    fresh = client.post("/page/SessionUpdate", data={**update, "session.step": "pay"})
+    assert "SessionUpdate|True|" in fresh.get_data(as_text=True)
+
+
 def test_secret_key_fallbacks_accept_old_tokens(tmp_path: Path) -> None:
     """A form rendered before a key rotation still posts (SECRET_KEY_FALLBACKS)."""
     app, _, _ = make_app(tmp_path)

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.middleware.csrf import rotate_token
 
 from ..._action import current_account as _current_account
 from ..._context import Context
@@ -69,8 +70,13 @@ def _state(request: HttpRequest) -> _State:
     locale = getattr(request, "LANGUAGE_CODE", None) or negotiate(
         config.settings, request.headers.get("Accept-Language")
     )
+
+    def cycle() -> None:  # what django.contrib.auth.login does: new session id, new CSRF token
+        session.cycle_key()
+        rotate_token(request)
+
     ctx = config.registry.context(
-        session=MappingSession(session, cycle_id=session.cycle_key),
+        session=MappingSession(session, cycle_id=cycle),
         storage=config.storage,
         mailer=config.mailer,
         request=RequestInfo(
