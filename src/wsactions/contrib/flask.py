@@ -58,6 +58,8 @@ from ..models import Account, RequestInfo
 from ..protocols import Mailer, Storage
 from ..sessions import MappingSession
 from ..settings import Settings
+from .pages import OPTIN_PAGES
+from .pages import PAGES as _PACK_PAGES
 
 __all__ = ["PAGES", "WsActions", "current_account", "login_required"]
 
@@ -65,31 +67,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: The account area's pages: name -> (path below the prefix, template).
 PAGES: dict[str, tuple[str, str]] = {
-    "account": ("/", "wsactions/account.html"),
-    "register": ("/register", "wsactions/register.html"),
-    "confirm": ("/confirm", "wsactions/confirm.html"),
-    "login": ("/login", "wsactions/login.html"),
-    "forgot": ("/forgot", "wsactions/forgot.html"),
-    "reset": ("/reset", "wsactions/reset.html"),
-    "email_confirm": ("/email/confirm", "wsactions/email_confirm.html"),
-    "delete_confirm": ("/delete/confirm", "wsactions/delete_confirm.html"),
-    "addresses": ("/addresses", "wsactions/addresses.html"),
-    "cards": ("/cards", "wsactions/cards.html"),
-    "session": ("/session", "wsactions/session.html"),
-    "guest": ("/guest", "wsactions/guest.html"),
-    "company": ("/company", "wsactions/company.html"),
-    "invitation": ("/invitation", "wsactions/invitation.html"),
-}
-#: The page each opt-in link lands on.
-OPTIN_PAGES = {
-    "activate": "confirm",
-    "verify": "confirm",
-    "password": "reset",
-    "email_update": "email_confirm",
-    "delete": "delete_confirm",
-    "unlock": "login",
-    "invitation": "invitation",
-    "address": "addresses",
+    name: ("/" + path, template) for name, (path, template) in _PACK_PAGES.items()
 }
 _EXTENSION = "wsactions"
 _G_STATE = "_wsactions"

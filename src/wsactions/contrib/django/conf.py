@@ -29,7 +29,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, cast
 
 import attrs
@@ -40,6 +39,7 @@ from ...events import log_event
 from ...mail import BackgroundMailer, Mail
 from ...protocols import Mailer, Storage
 from ...settings import Settings
+from ..pages import OPTIN_PAGES, PAGES
 
 __all__ = [
     "KEYS",
@@ -62,40 +62,6 @@ TEMPLATE_DIR = _CONTRIB / "templates"
 STATIC_DIR = _CONTRIB / "static"
 #: The files of :data:`STATIC_DIR` that may be served.
 STATIC_FILES = frozenset({"wsactions.css", "strength.js"})
-
-#: The account area's pages: name -> (path below the prefix, template). The same mapping as
-#: ``wsactions.contrib.flask.PAGES``, kept here so that nothing imports Flask.
-PAGES: Mapping[str, tuple[str, str]] = MappingProxyType(
-    {
-        "account": ("", "wsactions/account.html"),
-        "register": ("register", "wsactions/register.html"),
-        "confirm": ("confirm", "wsactions/confirm.html"),
-        "login": ("login", "wsactions/login.html"),
-        "forgot": ("forgot", "wsactions/forgot.html"),
-        "reset": ("reset", "wsactions/reset.html"),
-        "email_confirm": ("email/confirm", "wsactions/email_confirm.html"),
-        "delete_confirm": ("delete/confirm", "wsactions/delete_confirm.html"),
-        "addresses": ("addresses", "wsactions/addresses.html"),
-        "cards": ("cards", "wsactions/cards.html"),
-        "session": ("session", "wsactions/session.html"),
-        "guest": ("guest", "wsactions/guest.html"),
-        "company": ("company", "wsactions/company.html"),
-        "invitation": ("invitation", "wsactions/invitation.html"),
-    }
-)
-#: The page each opt-in link lands on.
-OPTIN_PAGES: Mapping[str, str] = MappingProxyType(
-    {
-        "activate": "confirm",
-        "verify": "confirm",
-        "password": "reset",
-        "email_update": "email_confirm",
-        "delete": "delete_confirm",
-        "unlock": "login",
-        "invitation": "invitation",
-        "address": "addresses",
-    }
-)
 
 #: The keys ``WSACTIONS`` may hold.
 KEYS = frozenset(
