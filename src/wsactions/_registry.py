@@ -268,7 +268,7 @@ class ActionRegistry:
         except Exception:  # a mapping that cannot even be read
             return self._refused(ctx, ActionError("invalidParameter"))
         act = fields.get("wsact", _MISSING)
-        if type(act) is not str and isinstance(act, _MANY):
+        if isinstance(act, _MANY):
             if len(act) > 1:
                 return self._refused(ctx, ActionError("duplicateParameter", "wsact"))
             act = act[0] if act else _MISSING
@@ -311,16 +311,15 @@ class ActionRegistry:
         for key, value in fields.items():
             many = type(value) is not str and isinstance(value, _MANY)
             count += len(value) if many else 1
-            if type(key) is not str and not isinstance(key, str):
+            if not isinstance(key, str):
                 continue
             if key in singles:
                 into = params
             elif key in _CONTROL:
                 into = control
             elif prefixes and key.startswith(prefixes):
-                if not (key.isascii() and len(key) <= _MAX_KEY_LENGTH and "\x00" not in key) and (
-                    _text(key, _MAX_KEY_LENGTH) is None
-                ):
+                ascii_ok = key.isascii() and len(key) <= _MAX_KEY_LENGTH and "\x00" not in key
+                if not ascii_ok and _text(key, _MAX_KEY_LENGTH) is None:  # _text, fast path inline
                     errors.append(ActionError("invalidParameter", key[:_MAX_KEY_LENGTH]))
                     continue
                 into = params
@@ -406,7 +405,7 @@ class ActionRegistry:
                     raise _Abort(prepared)
                 call.prepared = prepared
                 call.forget_account()
-            if not spec.uses_storage:
+            if not spec.uses_storage:  # session actions: anyone, on every page view
                 refusal = None if spec.access is Access.ANYONE else self._access(call)
                 outcome = refusal or spec.handler(call)
                 if not outcome.success:
@@ -471,7 +470,7 @@ class ActionRegistry:
     ) -> ActionResult:
         hidden = spec.secret_params
         prefixes = spec.secret_prefixes
-        echo = parsed.params  # copied by ActionResult
+        echo = parsed.params  # the engine's own dict: engine_result wraps it read-only
         if hidden or prefixes:
             echo = {
                 k: v

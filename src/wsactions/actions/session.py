@@ -8,6 +8,7 @@ from .._action import Call, Outcome, Param, action, fail, fail_all, ok
 from .._result import ActionError
 
 _KEY = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
+_PREFIX = "session."
 
 
 @action(
@@ -39,9 +40,9 @@ def session_update(call: Call) -> Outcome:
     updates: dict[str, str | None] = {}
     errors = []
     for name, value in call.params.items():
-        if not name.startswith("session."):
+        if not name.startswith(_PREFIX):
             continue
-        key = name[8:]
+        key = name[len(_PREFIX) :]
         if (
             len(key) > max_key
             or len(value) > max_value
