@@ -17,6 +17,7 @@ from .codes import ENGINE_CODES
 from .errors import (
     ActionRegistrationError,
     ConfigurationError,
+    StorageConflictError,
     UndeclaredCodeError,
     UnknownActionError,
 )
@@ -30,6 +31,8 @@ from .settings import PURPOSES, Settings
 #: Form fields the engine reads itself.
 CONTROL_FIELDS = ("wsact", "wscsrf", "wstarget", "wsoptin")
 
+#: How often a unit of work runs before a lost conflict reaches the host (as a 503).
+_UNIT_ATTEMPTS = 3
 _MAX_KEY_LENGTH = 256
 _MISSING: Any = object()
 _CONTROL = frozenset(CONTROL_FIELDS)
@@ -241,6 +244,11 @@ class ActionRegistry:
         separator = "&" if path.query else "?"
         return f"{target.split('#', 1)[0]}{separator}{query}"
 
+    def safe_target(self, ctx: ActionContext, target: str) -> str | None:
+        """*target* if the engine would redirect there after an action (the rules of
+        ``wstarget``, the allowed hosts of ``ctx.settings``), else ``None``."""
+        return safe_target(target, self._hosts(ctx.settings))
+
     # execution -----------------------------------------------------------------
     def execute(self, ctx: ActionContext, form: Mapping[str, Any]) -> ActionResult:
         """Run the action a posted *form* names; never raises for bad input."""
@@ -411,20 +419,41 @@ class ActionRegistry:
                 if not outcome.success:
                     raise _Abort(outcome)
                 return outcome
-            with call.ctx.storage.transaction():
-                call.in_unit = True
-                try:
-                    outcome = self._access(call) or spec.handler(call)
-                    if not outcome.success:
-                        raise _Abort(outcome)
-                finally:
-                    call.in_unit = False
+            outcome = self._unit_of_work(call)
         except _Abort as abort:
             self._failed(call)
             return abort.outcome
         for hook in call.commit_hooks:
             hook()
         return outcome
+
+    def _unit_of_work(self, call: Call) -> Outcome:
+        """Check access and run the handler in one unit of work; run it again when the
+        database ended it to resolve a conflict with another one (a deadlock).
+
+        Nothing of a unit of work leaves it before commit (mails and hooks wait
+        in *call*), so a second run starts from a clean slate: what the lost
+        run queued is dropped and the acting account is read again.
+        """
+        mails, commits, failures = len(call.mails), len(call.commit_hooks), len(call.failure_hooks)
+        for attempt in range(_UNIT_ATTEMPTS):
+            try:
+                with call.ctx.storage.transaction():
+                    call.in_unit = True
+                    try:
+                        outcome = self._access(call) or call.spec.handler(call)
+                        if not outcome.success:
+                            raise _Abort(outcome)
+                    finally:
+                        call.in_unit = False
+                return outcome
+            except StorageConflictError:
+                if attempt + 1 == _UNIT_ATTEMPTS:
+                    raise
+                del call.mails[mails:], call.commit_hooks[commits:]
+                del call.failure_hooks[failures:]
+                call.forget_account()
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
     def _failed(call: Call) -> None:

@@ -11,6 +11,8 @@ code or configuration::
     │   └── UndeclaredCodeError
     ├── StoreError
     │   └── CardDataRefusedError   (also a ValueError)
+    ├── StorageUnavailableError    (the database is down or too slow: answer 503)
+    │   └── StorageConflictError   (a unit of work lost a deadlock or serialization check)
     └── UnknownActionError         (also a KeyError)
 """
 
@@ -39,6 +41,24 @@ class StoreError(WsactionsError):
 
 class CardDataRefusedError(StoreError, ValueError):
     """A saved card carried what looks like a full card number; only pseudonyms may be stored."""
+
+
+class StorageUnavailableError(WsactionsError):
+    """The database could not be reached or did not answer in time; nothing was kept.
+
+    The only exception a database backend raises for database trouble: hosts
+    answer it with 503 (Service Unavailable).
+    """
+
+
+class StorageConflictError(StorageUnavailableError):
+    """The database ended a unit of work to resolve a conflict with another one (a
+    deadlock, or a serialization failure); nothing of it was kept.
+
+    The engine runs such a unit of work again (it keeps nothing outside the
+    database before commit, so a second run is safe); only when every run
+    lost does it reach the host, as the :class:`StorageUnavailableError` it is.
+    """
 
 
 class UnknownActionError(WsactionsError, KeyError):

@@ -66,6 +66,17 @@ class Account:
         """Whether the account's state allows a login at all (email verification aside)."""
         return self.active and not self.deactivated and not self.invitation_pending
 
+    @property
+    def acts_as_admin(self) -> bool:
+        """Whether the account is an admin of its company who can act as one: it may log in
+        and is allowed at least one subshop (an admin flag alone administers nothing)."""
+        return (
+            self.admin
+            and self.company_id is not None
+            and self.may_log_in
+            and self.allowed_subshops != frozenset()
+        )
+
 
 @attrs.frozen
 class Address:

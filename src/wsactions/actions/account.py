@@ -561,15 +561,17 @@ def email_update_optin(call: Call) -> Outcome:
 
 
 def _delete(call: Call, account: Account) -> None:
-    """Delete *account*; the last admin of a company ends the company (every member's
-    account and its groups go too), so no member is left without an admin."""
+    """Delete *account*; an admin without another admin who can act (one who may log in
+    and is allowed a subshop) ends the company: every member's account and its groups go
+    too, so no member is left that nobody can administer, and no erasure is refused."""
     accounts = call.accounts
     company = account.company_id
     last_admin = (
         account.admin
         and company is not None
         and not any(
-            m.admin and m.id != account.id for m in accounts.list_members(company, for_update=True)
+            m.acts_as_admin and m.id != account.id
+            for m in accounts.list_members(company, for_update=True)
         )
     )
     if last_admin and company is not None:

@@ -22,8 +22,11 @@ Calls outside a unit of work run in a short transaction of their own.
   that slips past a check still cannot store a duplicate.
 
 A database that cannot be reached, or does not answer within the timeout,
-raises :class:`StorageUnavailableError`: the unit of work is rolled back,
-nothing of the action is kept, and the host answers 503.
+raises :class:`~wsactions.errors.StorageUnavailableError`: the unit of work
+is rolled back, nothing of the action is kept, and the host answers 503. A
+transaction the database ended to break a deadlock (or a serialization
+failure) raises its subclass :class:`~wsactions.errors.StorageConflictError`,
+and the engine runs the unit of work again.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from ...errors import WsactionsError
+from ...errors import StorageConflictError, StorageUnavailableError
 from ...models import (
     Account,
     Address,
@@ -52,6 +55,7 @@ from ...models import (
     TokenRecord,
 )
 from ...security.cards import refuse_card_data
+from .. import is_conflict
 from . import schema as _schema
 from .schema import accounts as A
 from .schema import addresses as AD
@@ -68,14 +72,6 @@ _ACCOUNT_FIELDS = frozenset(f.name for f in attrs.fields(Account)) - _ACCOUNT_ID
 _ADDRESS_FIELDS = frozenset({"type", "fields", "visibility"})
 _GROUP_FIELDS = frozenset({"name", "type", "privileges"})
 _ROLES = ("main_address_id", "default_bill_address_id", "default_delivery_address_id")
-
-
-class StorageUnavailableError(WsactionsError):
-    """The database could not be reached or did not answer in time; nothing was kept.
-
-    The only exception the SQL backend raises for database trouble: hosts
-    answer it with 503 (Service Unavailable).
-    """
 
 
 def _checked(changes: Mapping[str, Any], allowed: frozenset[str], what: str) -> dict[str, Any]:
@@ -276,6 +272,10 @@ class SqlStorage:
         try:
             yield
         except sa.exc.OperationalError as error:
+            if is_conflict(error):
+                raise StorageConflictError(
+                    f"the database ended the transaction: {error.orig.__class__.__name__}"
+                ) from error
             raise StorageUnavailableError(
                 f"the database did not answer: {error.orig.__class__.__name__}"
             ) from error
@@ -686,6 +686,10 @@ class SqlTokenStore(_Part):
         with self._s.connection() as c:
             c.execute(statement)
 
+    def sweep(self, now: float, limit: int) -> int:
+        """Remove at most *limit* tokens that expired before *now* (indexed)."""
+        return _sweep(self._s, T.c.token_hash, T.c.expires_at < now, limit)
+
 
 class SqlLoginStore(_Part):
     """Login records keyed by id."""
@@ -728,16 +732,29 @@ class SqlLoginStore(_Part):
         with self._s.connection() as c:
             return int(c.execute(statement).rowcount)
 
+    def sweep(self, seen_before: float, created_before: float, limit: int) -> int:
+        """Remove at most *limit* expired logins (indexed)."""
+        expired = sa.or_(L.c.last_seen < seen_before, L.c.created_at < created_before)
+        return _sweep(self._s, L.c.seq, expired, limit)
+
+
+def _sweep(storage: SqlStorage, key: sa.Column[Any], expired: Any, limit: int) -> int:
+    """Delete at most *limit* rows of *key*'s table that are *expired*: one bounded statement."""
+    doomed = sa.select(key).where(expired).limit(limit).scalar_subquery()
+    with storage.connection() as c:
+        return int(c.execute(sa.delete(key.table).where(key.in_(doomed))).rowcount)
+
 
 class SqlCounterStore(_Part):
     """Sliding-window counters: one row per key with at most *limit* event times.
 
     Every hit runs in a transaction of its own (never inside a unit of work:
-    the engine hits counters before it opens one); expired rows are deleted
-    by an indexed sweep every 256 hits.
+    the engine hits counters before it opens one); every 256 hits an indexed
+    sweep deletes at most 1,024 expired rows.
     """
 
     _SWEEP_EVERY = 256
+    _SWEEP_BATCH = 1024
 
     def __init__(self, storage: SqlStorage) -> None:
         super().__init__(storage)
@@ -762,7 +779,7 @@ class SqlCounterStore(_Part):
             )
             self._hits += 1
             if self._hits % self._SWEEP_EVERY == 0:
-                c.execute(sa.delete(CT).where(CT.c.expires_at < now))
+                _sweep(s, CT.c.key, CT.c.expires_at < now, self._SWEEP_BATCH)
             return count
 
     def count(self, key: str, now: float, window: float) -> int:

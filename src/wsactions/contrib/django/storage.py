@@ -32,7 +32,7 @@ short ``atomic`` block of its own).
 Threads get a connection each (Django's rule): a thread of your own that
 used the storage closes it with ``django.db.connections.close_all()`` when
 it is done. A database that cannot be reached, or does not answer in time,
-raises :class:`~wsactions.backends.sql.StorageUnavailableError` (answer it
+raises :class:`~wsactions.errors.StorageUnavailableError` (answer it
 with 503): the unit of work is rolled back and nothing of the action kept.
 """
 
@@ -58,7 +58,8 @@ from django.db import (
 from django.db import transaction as db_transaction
 from django.db.models import Case, CharField, F, Q, Value, When
 
-from ...backends.sql import StorageUnavailableError
+from ...backends import is_conflict
+from ...errors import StorageConflictError, StorageUnavailableError
 from ...models import (
     Account,
     Address,
@@ -382,6 +383,9 @@ class DjangoStorage:
                 if not connection.is_usable():
                     connection.close()
         cause = error.__cause__ or error
+        if is_conflict(error):
+            name = type(cause).__name__
+            return StorageConflictError(f"the database ended the transaction: {name}")
         return StorageUnavailableError(f"the database did not answer: {type(cause).__name__}")
 
     @_guarded
@@ -783,6 +787,11 @@ class DjangoTokenStore(_Part):
         with self._s.write():
             query.delete()
 
+    @_guarded
+    def sweep(self, now: float, limit: int) -> int:
+        """Remove at most *limit* tokens that expired before *now* (indexed)."""
+        return _sweep(self._s.objects("OptinToken"), Q(expires_at__lt=now), limit)
+
 
 class DjangoLoginStore(_Part):
     """Login records keyed by id."""
@@ -829,16 +838,30 @@ class DjangoLoginStore(_Part):
             deleted, _ = query.delete()
         return int(deleted)
 
+    @_guarded
+    def sweep(self, seen_before: float, created_before: float, limit: int) -> int:
+        """Remove at most *limit* expired logins (indexed)."""
+        expired = Q(last_seen__lt=seen_before) | Q(created_at__lt=created_before)
+        return _sweep(self._s.objects("Login"), expired, limit)
+
+
+def _sweep(objects: Any, expired: Q, limit: int) -> int:
+    """Delete at most *limit* rows that are *expired*: one bounded statement."""
+    doomed = objects.filter(expired).values("pk")[:limit]
+    deleted, _ = objects.filter(pk__in=doomed).delete()
+    return int(deleted)
+
 
 class DjangoCounterStore(_Part):
     """Sliding-window counters: one row per key with at most *limit* event times.
 
     Every hit is a transaction of its own (the engine never hits counters
     inside a unit of work): the row is created if missing, locked, then
-    rewritten. Expired rows are deleted by an indexed sweep every 256 hits.
+    rewritten. Every 256 hits an indexed sweep deletes at most 1,024 expired rows.
     """
 
     _SWEEP_EVERY = 256
+    _SWEEP_BATCH = 1024
 
     def __init__(self, storage: DjangoStorage) -> None:
         super().__init__(storage)
@@ -862,7 +885,7 @@ class DjangoCounterStore(_Part):
             counters.filter(key=key).update(events=events, expires_at=expires_at)
             self._hits += 1
             if self._hits % self._SWEEP_EVERY == 0:
-                counters.filter(expires_at__lt=now).delete()
+                _sweep(counters, Q(expires_at__lt=now), self._SWEEP_BATCH)
             return count
 
     @_guarded
