@@ -221,7 +221,7 @@ class Call:
         self._now: float | None = None
         self.mails: list[tuple[Mail, bool]] = []
         self.failure_hooks: list[Callable[[], None]] = []
-        self.commit_hooks: list[Callable[[], None]] = []
+        self.commit_hooks: list[Callable[[], object]] = []
         self._account: Account | bool | None = False
         self.optin_token: str | None = None
         self.prepared: Any = None
@@ -313,7 +313,7 @@ class Call:
         """
         self.failure_hooks.append(hook)
 
-    def after_commit(self, hook: Callable[[], None]) -> None:
+    def after_commit(self, hook: Callable[[], object]) -> None:
         """Run *hook* once the unit of work has committed (never if the action fails).
 
         For effects outside the unit of work, such as clearing a throttle
@@ -341,7 +341,8 @@ def logged_in_account(ctx: ActionContext, *, for_update: bool = False) -> Accoun
     """The session's account if its login record exists and the account may still log in.
 
     A session whose login record was ended (Logout elsewhere, a password
-    change, deactivation), whose account was deleted or deactivated, whose
+    change, deactivation) or has expired (``Settings.login_lifetime``), whose
+    account was deleted or deactivated, whose
     security stamp changed, or which is in a subshop the account may no
     longer use, is logged out here. A session of an account whose rights
     changed since it last looked gets a new id (S20).
@@ -353,6 +354,9 @@ def logged_in_account(ctx: ActionContext, *, for_update: bool = False) -> Accoun
     storage = ctx.storage
     secret = session.login_secret
     login = storage.logins.get_login(login_id(secret)) if secret else None
+    now = ctx.clock.now()
+    if login is not None and ctx.settings.login_lifetime.expired(login, now):
+        login = None  # idle or too old: refused here, removed by the next sweep
     account = (
         storage.accounts.get_account(account_id, for_update=for_update)
         if login is not None and login.account_id == account_id
@@ -369,10 +373,8 @@ def logged_in_account(ctx: ActionContext, *, for_update: bool = False) -> Accoun
     ):
         session.log_out()
         return None
-    if login is not None:
-        now = ctx.clock.now()
-        if now - login.last_seen >= TOUCH_INTERVAL:
-            storage.logins.touch_login(login.id, now)
+    if login is not None and now - login.last_seen >= TOUCH_INTERVAL:
+        storage.logins.touch_login(login.id, now)
     if session.rights_stamp != account.rights_stamp:
         session.renew(account.rights_stamp)
     return account

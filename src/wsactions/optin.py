@@ -9,7 +9,9 @@ customer correct the delivery address without logging in (purpose
     url = wsactions.optin.link(ctx.settings, "address", token)
 
 The token is returned once and stored only as a hash; a newer token of the
-same purpose for the same account revokes the older one.
+same purpose for the same account revokes the older one. Expired tokens are
+removed by :func:`sweep`, which the engine runs now and then after issuing
+one (a host may also run it from a scheduled job).
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ from urllib.parse import urlencode
 
 from .errors import ConfigurationError
 from .models import TokenRecord
-from .protocols import ActionContext
+from .protocols import ActionContext, Storage
 from .security.tokens import new_token
 from .settings import PURPOSES, Settings
+
+#: The most expired tokens one sweep removes (the bounded cost of one request).
+SWEEP_BATCH = 500
 
 
 def issue(ctx: ActionContext, account_id: str, purpose: str, *, email: str | None = None) -> str:
@@ -52,3 +57,8 @@ def link(settings: Settings, purpose: str, token: str, action: str | None = None
         raise ConfigurationError("Settings.base_url is needed to build opt-in links")
     query = {"wsact": action, "wsoptin": token} if action else {"wsoptin": token}
     return f"{base.rstrip('/')}{settings.optin_path(purpose)}?{urlencode(query)}"
+
+
+def sweep(storage: Storage, now: float, *, limit: int = SWEEP_BATCH) -> int:
+    """Remove at most *limit* tokens that have expired at *now*; how many."""
+    return storage.tokens.sweep(now, limit)

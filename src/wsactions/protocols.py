@@ -289,6 +289,10 @@ class TokenStore(Protocol):
     def revoke(self, account_id: str, purposes: Collection[str] | None = None) -> None:
         """Remove the account's tokens of *purposes* (all purposes when ``None``)."""
 
+    def sweep(self, now: float, limit: int) -> int:
+        """Remove at most *limit* tokens that expired before *now*; how many (an indexed,
+        bounded step: the engine calls it now and then, a host may from a scheduled job)."""
+
 
 class LoginStore(Protocol):
     """**Protocol**: server-side login records (one per logged-in session)."""
@@ -311,13 +315,18 @@ class LoginStore(Protocol):
     def end_logins(self, account_id: str, *, keep: str | None = None) -> int:
         """Remove every login of the account except *keep*; how many."""
 
+    def sweep(self, seen_before: float, created_before: float, limit: int) -> int:
+        """Remove at most *limit* logins last seen before *seen_before* or created before
+        *created_before* (expired ones); how many (an indexed, bounded step)."""
+
 
 class CounterStore(Protocol):
     """**Protocol**: bounded sliding-window counters for throttling (atomic, not
     transactional).
 
     A key holds at most *limit* event times, and keys whose events all
-    expired are dropped: the state is bounded whatever clients send.
+    expired are dropped, in bounded batches: the state is bounded whatever
+    clients send.
     """
 
     def hit(self, key: str, now: float, window: float, limit: int) -> int:

@@ -13,6 +13,7 @@ import attrs
 from .addressing import AddressRules
 from .errors import ConfigurationError
 from .mail import MAIL_KINDS, MailTemplate
+from .models import LoginRecord
 
 #: Opt-in token purposes and the action a link of that purpose names.
 PURPOSES: tuple[str, ...] = (
@@ -92,6 +93,35 @@ class RateLimit:
 
     limit: int = attrs.field(validator=_positive)
     window: float = attrs.field(validator=_positive)
+
+
+def _idle_minimum(inst: Any, attribute: attrs.Attribute[Any], value: float) -> None:
+    if value < 300:
+        raise ConfigurationError(
+            f"LoginLifetime.idle must be at least 300 seconds (a login records its use at "
+            f"most once a minute), got {value!r}"
+        )
+
+
+@attrs.frozen
+class LoginLifetime:
+    """How long a login lasts (OWASP ASVS 7.3): it ends after *idle* seconds without a
+    request and *absolute* seconds after the login, whatever happens in between.
+
+    The defaults suit a shop, where customers expect to stay logged in on their
+    own devices: 30 days idle, one year at most.
+    """
+
+    idle: float = attrs.field(default=30 * 24 * 3600, validator=_idle_minimum)
+    absolute: float = attrs.field(default=365 * 24 * 3600, validator=_positive)
+
+    def __attrs_post_init__(self) -> None:
+        if self.absolute < self.idle:
+            raise ConfigurationError("LoginLifetime.absolute must not be shorter than idle")
+
+    def expired(self, login: LoginRecord, now: float) -> bool:
+        """Whether *login* has ended at *now* (still valid at the limit itself)."""
+        return now - login.last_seen > self.idle or now - login.created_at > self.absolute
 
 
 @attrs.frozen
@@ -190,6 +220,8 @@ class Settings:
     )
     optin_requires_post: bool = False
     login_throttle: RateLimit = attrs.Factory(lambda: RateLimit(limit=10, window=15 * 60))
+    #: When a login ends on its own: idle and absolute lifetime.
+    login_lifetime: LoginLifetime = attrs.Factory(LoginLifetime)
     mail_per_address: RateLimit = attrs.Factory(lambda: RateLimit(limit=5, window=3600))
     mail_per_client: RateLimit = attrs.Factory(lambda: RateLimit(limit=30, window=3600))
     enumeration_protection: bool = False

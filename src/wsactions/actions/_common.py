@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from .. import optin
+from .. import logins, optin
 from .._action import Call, login_id
 from .._result import ActionError
 from ..i18n import mail_text, resolve_locale
@@ -161,8 +162,20 @@ def own_account(account: Account | None) -> Account | None:
     return None if account is None or account.invitation_pending else account
 
 
+#: One in this many logins (and opt-in tokens) a process makes also sweeps expired ones
+#: after its commit, in a bounded batch: no table grows without a job to clean it.
+SWEEP_EVERY = 64
+_made = itertools.count(1)
+
+
+def _sweep_now_and_then(call: Call, sweep: Callable[[], object]) -> None:
+    if next(_made) % SWEEP_EVERY == 0:
+        call.after_commit(sweep)
+
+
 def issue_token(call: Call, account: Account, purpose: str, email: str | None = None) -> str:
     """Store a new opt-in token of *purpose* for *account* (revoking older ones); the token."""
+    _sweep_now_and_then(call, lambda: optin.sweep(call.ctx.storage, call.now))
     return optin.issue(call.ctx, account.id, purpose, email=email)
 
 
@@ -250,6 +263,7 @@ def start_login(call: Call, account: Account) -> None:
     )
     call.ctx.session.log_in(account.id, account.security_stamp, account.rights_stamp, secret)
     call.forget_account()
+    _sweep_now_and_then(call, lambda: logins.sweep(call.ctx.storage, call.settings, call.now))
 
 
 def end_session_login(call: Call) -> None:

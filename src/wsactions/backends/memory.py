@@ -549,6 +549,17 @@ class MemoryTokenStore:
                 if purposes is None or purpose in purposes:
                     t.drop_token(token_hash)
 
+    def sweep(self, now: float, limit: int) -> int:
+        """Remove at most *limit* expired tokens, looking at the oldest ``4 * limit`` only
+        (insertion order is creation order: expired tokens gather at the front)."""
+        t = self._t
+        with t.lock:
+            oldest = itertools.islice(t.tokens.values(), 4 * limit)
+            doomed = [r.token_hash for r in oldest if r.expires_at < now][:limit]
+            for token_hash in doomed:
+                t.drop_token(token_hash)
+            return len(doomed)
+
 
 class MemoryLoginStore:
     """Login records keyed by id, indexed by account."""
@@ -592,6 +603,19 @@ class MemoryLoginStore:
         t = self._t
         with t.lock:
             doomed = [i for i in t.login_owners.get(account_id, {}) if i != keep]
+            for login_id in doomed:
+                t.drop_login(login_id)
+            return len(doomed)
+
+    def sweep(self, seen_before: float, created_before: float, limit: int) -> int:
+        """Remove at most *limit* expired logins, looking at the oldest ``4 * limit`` only
+        (insertion order is creation order)."""
+        t = self._t
+        with t.lock:
+            oldest = itertools.islice(t.logins.values(), 4 * limit)
+            doomed = [
+                r.id for r in oldest if r.last_seen < seen_before or r.created_at < created_before
+            ][:limit]
             for login_id in doomed:
                 t.drop_login(login_id)
             return len(doomed)

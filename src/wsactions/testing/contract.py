@@ -1036,6 +1036,21 @@ class TokenContract:
         storage.tokens.revoke("acc-1", [])
         assert storage.tokens.get("hash-2") is not None
 
+    def test_sweep_removes_expired_tokens_up_to_limit(self, storage: Storage) -> None:
+        """sweep removes tokens that expired before *now*, at most *limit* per call."""
+        for n in range(1, 5):
+            storage.tokens.add(attrs.evolve(_token(n, f"acc-{n}"), expires_at=1000.0 * n))
+        assert storage.tokens.sweep(2500.0, 1) == 1
+        assert storage.tokens.sweep(2500.0, 5) == 1
+        assert storage.tokens.sweep(2500.0, 5) == 0
+        assert [storage.tokens.get(f"hash-{n}") is None for n in range(1, 5)] == [
+            True,
+            True,
+            False,
+            False,
+        ]
+        assert storage.tokens.sweep(3000.0, 5) == 0  # valid at the limit itself
+
     def test_revoke_all(self, storage: Storage) -> None:
         """revoke() without purposes removes every token of the account, no others."""
         storage.tokens.add(_token(1, "acc-1", "password"))
@@ -1127,6 +1142,21 @@ class LoginContract:
         assert storage.snapshot() == before
         storage.logins.end_login("login-1")
         assert storage.snapshot() != before
+
+    def test_sweep_removes_expired_logins_up_to_limit(self, storage: Storage) -> None:
+        """sweep removes logins last seen or created before the cutoffs, at most *limit*."""
+        _owners(storage)
+        for n in range(1, 6):
+            storage.logins.add_login(_login(n, at=100.0 * n))  # created 100 .. 500
+        storage.logins.touch_login("login-1", 900.0)  # old, but seen lately
+        storage.logins.add_login(_login(6, "acc-2", at=1000.0))
+        assert storage.logins.sweep(350.0, 50.0, 1) == 1
+        assert storage.logins.sweep(350.0, 50.0, 10) == 1  # login-2 and -3 were seen before
+        assert _ids(storage.logins.list_logins("acc-1")) == ["login-1", "login-4", "login-5"]
+        assert storage.logins.sweep(350.0, 150.0, 10) == 1  # login-1: created too long ago
+        assert _ids(storage.logins.list_logins("acc-1")) == ["login-4", "login-5"]
+        assert storage.logins.sweep(350.0, 150.0, 10) == 0
+        assert _ids(storage.logins.list_logins("acc-2")) == ["login-6"]
 
 
 # -------------------------------------------------------------------------------------------

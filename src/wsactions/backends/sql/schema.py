@@ -151,7 +151,7 @@ tokens = sa.Table(
         "account_id", sa.String(_ID), nullable=False
     ),  # no foreign key: hosts may issue tokens for ids of their own
     sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False, index=True),
     sa.Column("email", sa.String(_EMAIL)),
     sa.UniqueConstraint("account_id", "purpose"),
 )
@@ -168,8 +168,8 @@ logins = sa.Table(
         nullable=False,
         index=True,
     ),
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("last_seen", sa.Float, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False, index=True),
+    sa.Column("last_seen", sa.Float, nullable=False, index=True),
     sa.Column("client_address", sa.String(64), nullable=False),
 )
 

@@ -156,7 +156,7 @@ class OptinToken(models.Model):
     purpose = models.CharField(max_length=32)
     account_id = models.CharField(max_length=_ID)
     created_at = models.FloatField()
-    expires_at = models.FloatField()
+    expires_at = models.FloatField(db_index=True)
     email = models.CharField(max_length=_EMAIL, null=True, blank=True)
 
     class Meta:
@@ -181,8 +181,8 @@ class Login(models.Model):
     account = models.ForeignKey(
         Account, on_delete=models.CASCADE, to_field="account_id", related_name="logins"
     )
-    created_at = models.FloatField()
-    last_seen = models.FloatField()
+    created_at = models.FloatField(db_index=True)
+    last_seen = models.FloatField(db_index=True)
     client_address = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
