@@ -9,6 +9,8 @@ from wsactions.contrib.flask import WsActions, current_account
 app = Flask(__name__)
 app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]  # 32+ random characters
 app.config["WSACTIONS_BASE_URL"] = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+app.config["WSACTIONS_MAILER"] = "console"  # prints mails and their links: for a real shop,
+# set WSACTIONS_SMTP_HOST (and _PORT, _USER, _PASSWORD, _FROM) instead
 WsActions(app)  # the account area at /account/; accounts in instance/wsactions.db
 
 

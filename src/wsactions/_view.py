@@ -135,6 +135,15 @@ class ActionsView:
         """A signed link that runs link action *name* and then shows *target*."""
         return self._registry.url(self._ctx, name, target, params)
 
+    def target(self, value: str | None, default: str) -> str:
+        """*value* (a ``next`` from the query string) if the engine would redirect there, else
+        *default*: the only ``next`` a page may link to or post as ``wstarget``.
+
+        A page must not judge a target itself: browsers drop tabs and line breaks
+        from a link, so ``/<TAB>/evil.example`` becomes ``//evil.example``.
+        """
+        return self._registry.safe_target(self._ctx, value or "") or default
+
 
 class SessionView:
     """``wsSession``: session variables and the lock flag."""
@@ -287,13 +296,16 @@ class AccountView:
 
     @cached_property
     def logins(self) -> Sequence[LoginView]:
-        """Where the account is logged in (oldest first); ``current`` marks this session."""
+        """Where the account is logged in (oldest first, expired logins left out);
+        ``current`` marks this session."""
         if self._account is None:
             return ()
         secret = self._ctx.session.login_secret
         mine = login_id(secret) if secret else None
-        records = self._ctx.storage.logins.list_logins(self._account.id)
-        return tuple(LoginView(r, r.id == mine) for r in records)
+        ctx = self._ctx
+        records = ctx.storage.logins.list_logins(self._account.id)
+        expired, now = ctx.settings.login_lifetime.expired, ctx.clock.now()
+        return tuple(LoginView(r, r.id == mine) for r in records if not expired(r, now))
 
     @cached_property
     def pseudoCreditCards(self) -> Sequence[SavedCard]:

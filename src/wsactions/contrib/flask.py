@@ -17,7 +17,9 @@ validated redirect (post/redirect/get) and answers AJAX actions with
 :func:`wsactions.json_answer`. Templates get ``wsActions``, ``wsSession``,
 ``wsAccount``, ``wsOptIn``, ``wsCheckout`` plus ``wsPages`` (the account
 area's URLs) and ``wsHostCsrf`` (Flask-WTF's token field when CSRFProtect is
-on, so wsactions forms pass it without exempting a view).
+on, so wsactions forms pass it without exempting a view). With Flask-WTF's
+``CSRFProtect`` its check runs before any action, whether it was set up before
+``WsActions`` or after it.
 
 Configuration (``app.config``; every key optional but ``SECRET_KEY``):
 
@@ -28,11 +30,16 @@ Configuration (``app.config``; every key optional but ``SECRET_KEY``):
 ``WSACTIONS_SHOP_NAME``            the shop's name in mails
 ``WSACTIONS_STORAGE_URL``          SQL URL; default: a SQLite file in the instance folder
 ``WSACTIONS_AUTO_MIGRATE``         run migrations at start (default: only for SQLite)
-``WSACTIONS_MAILER``               a Mailer; default: console when debugging, else SMTP
+``WSACTIONS_MAILER``               a Mailer, or ``"console"`` (prints mails, links included)
 ``WSACTIONS_SMTP_HOST``/``PORT``   SMTP server (``..._USER``, ``..._PASSWORD``, ``..._FROM``)
 ``WSACTIONS_URL_PREFIX``           where the account area lives (default ``/account``)
 ``WSACTIONS_SETTINGS``             further :class:`~wsactions.Settings` keyword arguments
 =================================  ==================================================
+
+Without ``WSACTIONS_MAILER`` mails go to the SMTP server; without one either,
+they are printed when debugging or testing, and otherwise the extension
+refuses to start (:class:`~wsactions.errors.ConfigurationError`): a printed
+password reset link is one anybody who reads the server's output can use.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ import smtplib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar, cast
+from urllib.parse import quote
 
 import flask
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -52,6 +60,7 @@ from .._context import Context
 from .._registry import ActionRegistry, default_registry
 from .._result import ActionResult
 from .._view import TemplateView, view_locale
+from ..errors import ConfigurationError
 from ..i18n import negotiate
 from ..mail import BackgroundMailer, ConsoleMailer, SmtpMailer
 from ..models import Account, RequestInfo
@@ -71,6 +80,10 @@ PAGES: dict[str, tuple[str, str]] = {
 }
 _EXTENSION = "wsactions"
 _G_STATE = "_wsactions"
+#: On ``flask.g``: wsactions ran Flask-WTF's check itself (CSRFProtect's hook may come later).
+_G_HOST_CHECKED = "_wsactions_host_csrf_checked"
+#: On ``flask.g``: Flask-WTF's CSRF secret is to be dropped once that hook has run.
+_G_RENEW_HOST_CSRF = "_wsactions_renew_host_csrf"
 
 
 class _State:
@@ -109,7 +122,7 @@ class WsActions:
         registry.settings = settings
         registry.event_sink = registry.event_sink or _log_event(app)
         storage = self._storage or _storage(app)
-        mailer = self._mailer or config.get("WSACTIONS_MAILER") or _mailer(app, settings)
+        mailer = self._mailer or _mailer(app)
         app.extensions[_EXTENSION] = _State(registry, storage, mailer, prefix)
         blueprint = flask.Blueprint(
             "wsactions",
@@ -156,13 +169,31 @@ def _storage(app: flask.Flask) -> Storage:
     return SqlStorage(url)
 
 
-def _mailer(app: flask.Flask, settings: Settings) -> Mailer:
+def _mailer(app: flask.Flask) -> Mailer:
+    """``WSACTIONS_MAILER``, else SMTP at ``WSACTIONS_SMTP_HOST``, else the console when
+    debugging or testing; raises ``ConfigurationError`` when there is none of them."""
     config = app.config
-    host = config.get("WSACTIONS_SMTP_HOST")
-    if host is None:
-        if not app.debug and not app.testing:
-            app.logger.warning("wsactions: no WSACTIONS_SMTP_HOST; mails are printed")
+    chosen = config.get("WSACTIONS_MAILER")
+    if chosen == "console":
         return ConsoleMailer()
+    if chosen is not None:
+        if isinstance(chosen, str) or not callable(getattr(chosen, "send", None)):
+            kind = type(chosen).__name__  # not the value: it may hold a password
+            raise ConfigurationError(
+                f'WSACTIONS_MAILER must be a Mailer (with send(mail)) or "console", not a {kind}'
+            )
+        return cast(Mailer, chosen)
+    host = config.get("WSACTIONS_SMTP_HOST")
+    if not host:
+        if app.debug or app.testing:
+            return ConsoleMailer()
+        raise ConfigurationError(
+            "wsactions has no mailer, and printing mails would put password reset links "
+            "into the server's output: set WSACTIONS_SMTP_HOST (with WSACTIONS_SMTP_PORT, "
+            "_USER, _PASSWORD, _FROM), or WSACTIONS_MAILER to a Mailer. "
+            'WSACTIONS_MAILER = "console" prints them (development only); so does DEBUG '
+            "or TESTING when set before WsActions(app)"
+        )
 
     def connect() -> smtplib.SMTP:
         smtp = smtplib.SMTP(host, int(config.get("WSACTIONS_SMTP_PORT", 587)), timeout=30)
@@ -238,6 +269,7 @@ def _run_engine() -> WerkzeugResponse | None:
     if request.endpoint == "wsactions.static":
         return None
     if request.method == "POST" and "wsact" in request.form:
+        _host_csrf_check()
         ran: ActionResult | None = _state().registry.execute(context(), request.form)
     elif request.method == "GET" and "wsact" in request.args:
         ran = _state().registry.follow(context(), request.args)
@@ -257,6 +289,8 @@ def _run_engine() -> WerkzeugResponse | None:
 def _template_globals() -> dict[str, Any]:
     if _EXTENSION not in flask.current_app.extensions:  # pragma: no cover
         return {}
+    if flask.g.pop(_G_RENEW_HOST_CSRF, False):
+        _drop_host_csrf()  # before the page makes Flask-WTF's token
     state = _state()
     view = TemplateView(state.registry, context(), result())
     ctx = context()
@@ -282,10 +316,71 @@ class _Pages:
         return flask.url_for("wsactions.static", filename=filename)
 
 
+def _host_csrf_check() -> None:
+    """Flask-WTF's CSRF check, before an action runs (raises its ``CSRFError``, a 400).
+
+    Flask runs ``before_request`` hooks in the order they were registered: with
+    ``CSRFProtect(app)`` after ``WsActions(app)`` its check would come after the
+    action. The conditions are CSRFProtect's own (``WTF_CSRF_ENABLED``,
+    ``WTF_CSRF_CHECK_DEFAULT``, ``WTF_CSRF_METHODS``, exempted views and
+    blueprints), but a request without a view (404, 405) is checked too: the
+    action would run all the same.
+    """
+    app = flask.current_app
+    csrf = app.extensions.get("csrf")
+    if csrf is None or flask.g.get("csrf_valid"):
+        return  # no Flask-WTF, or CSRFProtect's hook has passed this request already
+    config = app.config
+    if not config.get("WTF_CSRF_ENABLED", True) or not config.get("WTF_CSRF_CHECK_DEFAULT", True):
+        return
+    if _exempt_from_host_csrf(csrf):
+        return
+    csrf.protect()
+    if flask.g.get("csrf_valid"):  # protect() passed a checked method
+        setattr(flask.g, _G_HOST_CHECKED, True)
+
+
+def _exempt_from_host_csrf(csrf: Any) -> bool:
+    """Whether the host exempted this request's view or blueprint (``csrf.exempt``).
+
+    Flask-WTF keeps exemptions in two sets that its hook reads and ``protect()``
+    does not (1.2 has no public way to ask); this reads them the same way.
+    """
+    app = flask.current_app
+    request = flask.request
+    if request.endpoint is None:
+        return False
+    blueprint = app.blueprints.get(request.blueprint) if request.blueprint else None
+    if blueprint is not None and blueprint in getattr(csrf, "_exempt_blueprints", ()):
+        return True
+    view = app.view_functions.get(request.endpoint)
+    exempt_views = getattr(csrf, "_exempt_views", ())
+    return view is not None and f"{view.__module__}.{view.__name__}" in exempt_views
+
+
 def _renew_host_csrf() -> None:
     """At login and logout: drop Flask-WTF's CSRF secret from the session (a new one is
     made on first use), so that a token learnt before the login is worthless after it.
-    Flask's cookie session has no id to renew; wsactions renews its own binding."""
+    Flask's cookie session has no id to renew; wsactions renews its own binding.
+
+    When wsactions ran Flask-WTF's check itself, CSRFProtect's hook may still come in
+    this request and check the posted token once more: then the secret goes when a
+    page renders or the response is made, whichever is first.
+    """
+    if not flask.g.get(_G_HOST_CHECKED):
+        _drop_host_csrf()
+    elif not flask.g.get(_G_RENEW_HOST_CSRF):
+        setattr(flask.g, _G_RENEW_HOST_CSRF, True)
+        flask.after_this_request(_drop_host_csrf_late)
+
+
+def _drop_host_csrf_late(response: WerkzeugResponse) -> WerkzeugResponse:
+    if flask.g.pop(_G_RENEW_HOST_CSRF, False):
+        _drop_host_csrf()
+    return response
+
+
+def _drop_host_csrf() -> None:
     field = flask.current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     flask.session.pop(field, None)
     flask.g.pop(field, None)
@@ -317,13 +412,17 @@ def current_account() -> Account | None:
 
 def login_required(view: F) -> F:
     """Let *view* run only for a logged-in customer; others go to the login page (with
-    ``next``)."""
+    ``next``, when the engine would redirect back there: ``registry.safe_target``)."""
 
     @functools.wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         if current_account() is None:
-            target = flask.url_for("wsactions.login", next=flask.request.full_path.rstrip("?"))
-            return flask.redirect(target, 303)
+            request = flask.request
+            here = quote(request.path)  # Werkzeug's path is decoded; next is a URL
+            if request.query_string:
+                here += "?" + request.query_string.decode("latin-1")
+            back = _state().registry.safe_target(context(), here)  # None: no next
+            return flask.redirect(flask.url_for("wsactions.login", next=back), 303)
         return view(*args, **kwargs)
 
     return cast(F, guarded)

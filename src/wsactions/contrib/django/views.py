@@ -16,8 +16,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from .conf import PAGES, STATIC_DIR, STATIC_FILES
-from .middleware import current_account
+from .conf import PAGES, STATIC_DIR, STATIC_FILES, get_config
+from .middleware import context, current_account
 
 __all__ = ["login_required", "page", "static_file"]
 
@@ -53,12 +53,16 @@ def static_file(request: HttpRequest, name: str) -> HttpResponse:
 
 def login_required(view: F) -> F:
     """Let *view* run only for a logged-in customer; others go to the login page with
-    ``next`` (the login form posts it as ``wstarget``; only same-site targets are followed)."""
+    ``next`` when the engine would redirect back there (``registry.safe_target``; the
+    login page posts it as ``wstarget``)."""
 
     @functools.wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if current_account(request) is None:
-            target = f"{reverse('wsactions:login')}?next={quote(request.get_full_path())}"
+            target = str(reverse("wsactions:login"))
+            back = get_config().registry.safe_target(context(request), request.get_full_path())
+            if back:
+                target += f"?next={quote(back)}"
             response = HttpResponseRedirect(target)
             response.status_code = 303
             return response

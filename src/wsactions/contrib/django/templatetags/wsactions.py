@@ -16,6 +16,7 @@ Needs the context processor ``wsactions.contrib.django.context_processors.wsacti
     {% wscurrent as current %}{{ current.notice|default:"" }}
     <a href="{% wsurl 'Logout' '/' %}">Log out</a>
     {% wssession "basket" %}
+    {% wstarget request.GET.next "/account/" as back %}<a href="{{ back }}">Back</a>
 
 A handle (``{% wsaction %}``) has ``id``, ``csrf``, ``name``, ``success``,
 ``error``, ``codes``, ``messages`` (each ``.text``, ``.field``, ``.code``),
@@ -84,6 +85,14 @@ def wsurl(context: template.Context, name: str, target: str, **params: Any) -> s
     *target* (keyword arguments become the action's parameters)."""
     values = {key: str(value) for key, value in params.items()}
     return _view(context).wsActions.url(name, target, values or None)
+
+
+@register.simple_tag(takes_context=True)
+def wstarget(context: template.Context, value: str | None, default: str) -> str:
+    """``{% wstarget request.GET.next "/account/" as back %}``: *value* if the engine would
+    redirect there, else *default* (same as ``wsActions.target``): the only way a page
+    may link to or post a ``next`` it was given."""
+    return _view(context).wsActions.target(value, default)
 
 
 @register.simple_tag(takes_context=True)
