@@ -1,24 +1,39 @@
 """``wsactions`` command line.
 
 ``wsactions actions [--json] [--lang de]`` lists every action (with the customer
-message of each code in a language); ``wsactions db upgrade URL``
-brings a SQL database to the newest schema, ``wsactions db current URL``
+message of each code in a language); ``wsactions db upgrade [URL]``
+brings a SQL database to the newest schema, ``wsactions db current [URL]``
 prints the revision it is at.
+
+Give the database URL in the environment variable ``WSACTIONS_DATABASE_URL``
+(recommended): a URL on the command line, password and all, is shown to every
+user of the machine by ``ps``. Errors never show the password.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._action import ActionSpec
 from ._registry import default_registry
 from ._result import ActionError
 from .i18n import catalogs, error_message
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
+
+#: The environment variable ``wsactions db`` reads the database URL from.
+DATABASE_URL_ENV = "WSACTIONS_DATABASE_URL"
+_DB_HELP = f"""The database URL is read from ${DATABASE_URL_ENV} unless given as URL.
+Prefer the environment variable: a URL given as an argument, with its password,
+is shown to every user of the machine (ps)."""
 
 
 def describe(spec: ActionSpec, locale: str | None = None) -> dict[str, Any]:
@@ -86,14 +101,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--lang", metavar="LOCALE", help="also print each code's customer message (en, de, ...)"
     )
     commands.add_parser("demo", help="the demo shop on http://127.0.0.1:8000 (extra: demo)")
-    db = commands.add_parser("db", help="schema migrations of the SQL backend")
+    db = commands.add_parser("db", help="schema migrations of the SQL backend", epilog=_DB_HELP)
     db_commands = db.add_subparsers(dest="db_command", required=True)
     for name, text in (
         ("upgrade", "bring the database to the newest schema (or --revision)"),
         ("current", "print the schema revision of the database"),
     ):
-        sub = db_commands.add_parser(name, help=text)
-        sub.add_argument("url", help="sqlite:///shop.db or postgresql+psycopg://user@host/db")
+        sub = db_commands.add_parser(name, help=text, epilog=_DB_HELP)
+        sub.add_argument(
+            "url",
+            nargs="?",
+            metavar="URL",
+            help="sqlite:///shop.db or postgresql+psycopg://user@host/db "
+            f"(default: ${DATABASE_URL_ENV}, the recommended way)",
+        )
         sub.add_argument("--schema", help="PostgreSQL schema of the tables (default: search path)")
         if name == "upgrade":
             sub.add_argument("--revision", default="head", help="target revision (default: head)")
@@ -127,21 +148,48 @@ def _demo(argv: Sequence[str]) -> int:
 
 
 def _db(args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     from .backends.sql import StorageUnavailableError, migrate
 
+    url = args.url or os.environ.get(DATABASE_URL_ENV)
+    if not url:
+        sys.stderr.write(
+            f"wsactions db {args.db_command}: no database URL: set {DATABASE_URL_ENV} "
+            "(recommended) or give it as an argument\n"
+        )
+        return 2
+    try:
+        parsed: URL = make_url(url)
+    except (ArgumentError, ValueError):  # their messages may quote the URL: not shown
+        sys.stderr.write(
+            "wsactions db: the database URL cannot be read "
+            "(expected sqlite:///shop.db or postgresql+psycopg://user@host/db)\n"
+        )
+        return 2
     schema = args.schema
     try:
         if args.db_command == "upgrade":
-            migrate.upgrade(args.url, args.revision, schema=schema)
-            done = migrate.current(args.url, schema=schema)
+            migrate.upgrade(url, args.revision, schema=schema)
+            done = migrate.current(url, schema=schema)
             sys.stdout.write(f"{done} (head: {migrate.head()})\n")
         else:
-            sys.stdout.write(f"{migrate.current(args.url, schema=schema) or 'not migrated'}\n")
-    except (StorageUnavailableError, ValueError) as error:
-        lines = str(error).strip().splitlines() or [type(error).__name__]
-        sys.stderr.write(f"wsactions db: {lines[0]}\n")
+            sys.stdout.write(f"{migrate.current(url, schema=schema) or 'not migrated'}\n")
+    except (StorageUnavailableError, ValueError, ArgumentError) as error:
+        lines = _without_password(str(error), url, parsed).strip().splitlines()
+        sys.stderr.write(f"wsactions db: {lines[0] if lines else type(error).__name__}\n")
         return 1
     return 0
+
+
+def _without_password(text: str, url: str, parsed: URL) -> str:
+    """*text* with the URL shown as SQLAlchemy shows it (password ``***``) and any other
+    copy of the password masked too."""
+    text = text.replace(url, parsed.render_as_string(hide_password=True))
+    if parsed.password:
+        text = text.replace(str(parsed.password), "***")
+    return text
 
 
 if __name__ == "__main__":  # pragma: no cover

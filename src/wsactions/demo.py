@@ -4,17 +4,36 @@ A small Flask shop on 127.0.0.1:8000 with the shipped template pack, a
 visible outbox (so the mailed links can be clicked), a guest checkout and a
 failed payment to try the guest and payment-lock pages, and a seeded B2B
 company. Demo only: never expose it to a network.
+
+What a web page open in the same browser can do to the demo, and why not:
+
+- DNS rebinding: a site whose name resolves to 127.0.0.1 is same-origin with
+  itself and reads every answer, so it could reset a password, read the link
+  from the outbox and log in. The demo answers only a ``Host`` of
+  ``127.0.0.1``, ``localhost`` or ``[::1]`` (any port), or the address given
+  with ``--host``; any other Host gets 400 before anything else runs. (Not
+  Flask's ``TRUSTED_HOSTS``: Werkzeug 3.1 cannot match ``[::1]`` in it.)
+- Cross-site requests: a foreign page can still make the browser send links
+  and form posts to 127.0.0.1, but cannot read the answers. So the demo
+  changes state only by POST with a token it cannot know: the template pack's
+  forms carry the engine's ``wscsrf``, the demo's own buttons (guest checkout,
+  failed payment) a token bound the same way to the session
+  (:func:`wsactions.security.csrf.form_token`); without it a post answers 400
+  and changes nothing. The session cookie is ``SameSite=Lax`` besides.
 """
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import re
 import secrets
 import threading
 import time
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import flask
 
@@ -23,6 +42,7 @@ from .contrib.flask import WsActions, context
 from .mail import Mail
 from .models import Account, GuestCheckout, PrivilegeGroup, Privileges
 from .protocols import Storage
+from .security.csrf import form_token, tokens_equal
 from .security.emails import parse_email
 from .security.passwords import hasher_for
 from .settings import Settings
@@ -31,6 +51,13 @@ from .settings import Settings
 DEMO_PASSWORD = "demo passphrase 4 wsactions"
 DEMO_ADMIN = "boss@demo-company.example"
 DEMO_EMPLOYEE = "buyer@demo-company.example"
+
+#: The ``Host`` names the demo answers to (with any port); ``--host`` may add one.
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})
+#: A ``Host`` header: a name or IPv4 address, or an IPv6 address in brackets; a port.
+_HOST_HEADER = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::[0-9]{1,5})?", re.IGNORECASE)
+#: The demo's own state-changing buttons: route name -> path.
+_DEMO_FORMS = {"guest_checkout": "/demo/guest-checkout", "failed_payment": "/demo/failed-payment"}
 
 _HOME = """{% extends "wsactions/base.html" %}
 {% block title %}wsactions demo shop{% endblock %}
@@ -43,9 +70,14 @@ can be clicked.</p>
   <li><a href="{{ wsPages.register }}">Register</a> or <a href="{{ wsPages.login }}">log in</a></li>
   <li>The seeded company: <code>{{ admin }}</code> (admin) and <code>{{ employee }}</code>,
       password <code>{{ password }}</code></li>
-  <li><a href="{{ url_for('guest_checkout') }}">Finish a guest checkout</a>, then turn it into
-      an account</li>
-  <li><a href="{{ url_for('failed_payment') }}">Fail a payment</a> to see the payment lock</li>
+  <li><form method="post" action="{{ url_for('guest_checkout') }}">
+      <input type="hidden" name="wscsrf" value="{{ tokens.guest_checkout }}">
+      <button type="submit">Finish a guest checkout</button>, then turn it into an account
+    </form></li>
+  <li><form method="post" action="{{ url_for('failed_payment') }}">
+      <input type="hidden" name="wscsrf" value="{{ tokens.failed_payment }}">
+      <button type="submit">Fail a payment</button> to see the payment lock
+    </form></li>
 </ul>
 {% endblock %}"""
 
@@ -95,7 +127,17 @@ def create_app(data_dir: Path, *, base_url: str = "http://127.0.0.1:8000") -> fl
     storage = SqlStorage(url)
     sent = Outbox()
     app = flask.Flask("wsactions.demo", instance_path=str(data_dir))
+    own = _host_name(urlsplit(base_url).netloc)  # the address given with --host
+    hosts = LOCAL_HOSTS if own is None else LOCAL_HOSTS | {own}
+
+    # Registered before WsActions' hook, so that a foreign Host reaches nothing.
+    @app.before_request
+    def local_hosts_only() -> None:
+        if _host_name(flask.request.headers.get("Host", "")) not in hosts:
+            flask.abort(400)
+
     app.config.update(
+        SESSION_COOKIE_SAMESITE="Lax",
         SECRET_KEY=key_file.read_text("utf-8").strip(),
         WSACTIONS_BASE_URL=base_url,
         WSACTIONS_SHOP_NAME="wsactions demo shop",
@@ -110,16 +152,18 @@ def create_app(data_dir: Path, *, base_url: str = "http://127.0.0.1:8000") -> fl
 
     @app.route("/")
     def home() -> str:
+        tokens = {name: _demo_token(name, create=True) for name in _DEMO_FORMS}
         return flask.render_template_string(
-            _HOME, admin=DEMO_ADMIN, employee=DEMO_EMPLOYEE, password=DEMO_PASSWORD
+            _HOME, admin=DEMO_ADMIN, employee=DEMO_EMPLOYEE, password=DEMO_PASSWORD, tokens=tokens
         )
 
     @app.route("/outbox")
     def outbox() -> str:
         return flask.render_template_string(_OUTBOX, mails=list(sent.mails))
 
-    @app.route("/demo/guest-checkout")
+    @app.post(_DEMO_FORMS["guest_checkout"])
     def guest_checkout() -> flask.typing.ResponseReturnValue:
+        _check_demo_token("guest_checkout")
         address = {
             "type": "bill",
             "firstName": "Gina",
@@ -136,12 +180,37 @@ def create_app(data_dir: Path, *, base_url: str = "http://127.0.0.1:8000") -> fl
         )
         return flask.redirect(flask.url_for("wsactions.guest"), 303)
 
-    @app.route("/demo/failed-payment")
+    @app.post(_DEMO_FORMS["failed_payment"])
     def failed_payment() -> flask.typing.ResponseReturnValue:
+        _check_demo_token("failed_payment")
         context().session.lock()
         return flask.redirect(flask.url_for("wsactions.session"), 303)
 
     return app
+
+
+def _host_name(header: str) -> str | None:
+    """The name of a ``Host`` header without its port, lower case (``None``: malformed)."""
+    found = _HOST_HEADER.fullmatch(header)
+    return found.group(1).lower() if found else None
+
+
+def _demo_token(name: str, *, create: bool = False) -> str | None:
+    """The token of the demo's *name* button, bound to the session like the engine's
+    ``wscsrf`` (``None``: the session has no binding yet and *create* is false)."""
+    ctx = context()
+    binding = ctx.session.csrf_binding(create=create)
+    if binding is None:
+        return None
+    return form_token(ctx.settings.secret_bytes, binding, f"wsactions.demo.{name}")
+
+
+def _check_demo_token(name: str) -> None:
+    """Answer 400 unless the post carries the token of the *name* button."""
+    expected = _demo_token(name)
+    given = flask.request.form.get("wscsrf", "")
+    if expected is None or not tokens_equal(expected, given):
+        flask.abort(400)
 
 
 def _seed(store: Storage, settings: Settings | None) -> None:
@@ -192,15 +261,33 @@ def _seed(store: Storage, settings: Settings | None) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """``wsactions demo [--host 127.0.0.1] [--port 8000] [--data DIR]``."""
     parser = argparse.ArgumentParser(prog="wsactions demo", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on; requests must name it, 127.0.0.1, localhost or [::1] "
+        "as their Host",
+    )
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--data", type=Path, default=Path("wsactions-demo"), help="data folder")
     args = parser.parse_args(argv)
-    app = create_app(args.data, base_url=f"http://{args.host}:{args.port}")
+    base_url = f"http://{_url_host(args.host)}:{args.port}"
+    app = create_app(args.data, base_url=base_url)
     print(
-        f"wsactions demo on http://{args.host}:{args.port}/ (data in {args.data}/)\n"
+        f"wsactions demo on {base_url}/ (data in {args.data}/)\n"
         f"seeded company admin {DEMO_ADMIN}, employee {DEMO_EMPLOYEE}, "
         f"password: {DEMO_PASSWORD}"
     )
     app.run(host=args.host, port=args.port, threaded=True)
     return 0
+
+
+def _url_host(host: str) -> str:
+    """*host* as the host of a URL: a wildcard address becomes 127.0.0.1 (the demo answers
+    only loopback names then), an IPv6 address goes in brackets."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:  # a name
+        return host
+    if address.is_unspecified:
+        return "127.0.0.1"
+    return f"[{address}]" if address.version == 6 else str(address)

@@ -75,9 +75,10 @@ def test_demo_home_names_the_seeded_company(demo: flask.Flask) -> None:
     page = demo.test_client().get("/").get_data(as_text=True)
     for text in (DEMO_ADMIN, DEMO_EMPLOYEE, DEMO_PASSWORD, 'href="/outbox"'):
         assert text in page
-    for path in ("/account/register", "/account/login", "/demo/guest-checkout"):
+    for path in ("/account/register", "/account/login"):
         assert f'href="{path}"' in page
-    assert 'href="/demo/failed-payment"' in page
+    for path in ("/demo/guest-checkout", "/demo/failed-payment"):
+        assert f'<form method="post" action="{path}">' in page
 
 
 def test_demo_outbox_shows_mails_with_their_links(demo: flask.Flask) -> None:
@@ -103,9 +104,10 @@ def test_demo_outbox_shows_mails_with_their_links(demo: flask.Flask) -> None:
 
 
 def test_demo_guest_checkout_shows_the_email_read_only(demo: flask.Flask) -> None:
-    """The guest checkout route fills the session; the guest page shows its email read-only."""
+    """The guest checkout button fills the session; the guest page shows its email read-only."""
     client = demo.test_client()
-    response = client.get("/demo/guest-checkout")
+    fields = form(client.get("/").get_data(as_text=True), "Finish a guest checkout")
+    response = client.post("/demo/guest-checkout", data=fields)
     assert response.status_code == 303
     assert response.headers["Location"] == "/account/guest"
     page = client.get("/account/guest").get_data(as_text=True)
@@ -118,9 +120,10 @@ def test_demo_guest_checkout_shows_the_email_read_only(demo: flask.Flask) -> Non
 
 
 def test_demo_failed_payment_locks_and_unlocks_the_session(demo: flask.Flask) -> None:
-    """The failed payment route locks the session; the session page's button unlocks it."""
+    """The failed payment button locks the session; the session page's button unlocks it."""
     client = demo.test_client()
-    response = client.get("/demo/failed-payment")
+    fields = form(client.get("/").get_data(as_text=True), "Fail a payment")
+    response = client.post("/demo/failed-payment", data=fields)
     assert response.status_code == 303
     assert response.headers["Location"] == "/account/session"
     page = client.get("/account/session").get_data(as_text=True)

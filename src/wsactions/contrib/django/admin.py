@@ -6,6 +6,12 @@ through the actions, the ``wsactions_*`` management commands, or the admin
 actions below, which call the same functions. Password hashes, security
 stamps, token hashes, login ids and card tokens are never shown; opt-in
 tokens and throttling counters have no admin at all.
+
+Viewing needs Django's "view" (or "change") permission of the model. The
+change forms stay read-only for everybody, but the admin actions write, so
+each needs the model's "change" permission (``wsactions.change_account``):
+staff who may only view are not offered them, and a posted action they may
+not run changes nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_permission_codename
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -147,13 +154,26 @@ class AccountAdmin(_ReadOnly, admin.ModelAdmin):
     def created(self, obj: Account) -> str:
         return _time(obj.created_at)
 
-    @admin.action(description="End every login of the selected accounts")
+    def has_change_by_action_permission(self, request: HttpRequest) -> bool:
+        """The model's "change" permission, which the admin actions need (the change form
+        stays read-only: ``has_change_permission`` is always false here)."""
+        opts = self.opts
+        codename = get_permission_codename("change", opts)
+        return bool(request.user.has_perm(f"{opts.app_label}.{codename}"))
+
+    @admin.action(
+        description="End every login of the selected accounts",
+        permissions=["change_by_action"],
+    )
     def end_logins(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         storage = get_config().storage
         ended = sum(logins.end_all(storage, a.account_id) for a in queryset)
         self.message_user(request, f"Ended {ended} login(s).", messages.SUCCESS)
 
-    @admin.action(description="Mark the email addresses of the selected accounts confirmed")
+    @admin.action(
+        description="Mark the email addresses of the selected accounts confirmed",
+        permissions=["change_by_action"],
+    )
     def mark_verified(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         storage = get_config().storage
         with storage.transaction():
