@@ -230,7 +230,7 @@ def test_host_overrides_one_mail_template_per_locale() -> None:
     german_mail, english_mail = shop.outbox
     assert german_mail.subject == "Willkommen bei Example Shop"
     assert german_mail.text.startswith("Hallo a@example.com,")
-    assert f'<a href="{german_mail.links[0]}">'.replace("&", "&amp;") in german_mail.html
+    assert f'href="{german_mail.links[0]}"'.replace("&", "&amp;") in german_mail.html
     assert english_mail.subject != german_mail.subject
 
 

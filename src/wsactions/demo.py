@@ -38,9 +38,10 @@ from urllib.parse import urlsplit
 import flask
 
 from .backends.sql import SqlStorage, upgrade
-from .contrib.flask import WsActions, context
+from .contrib.flask import WsActions, context, cycle
 from .mail import Mail
 from .models import Account, GuestCheckout, PrivilegeGroup, Privileges
+from .pages import DEFAULT_GROUPS
 from .protocols import Storage
 from .security.csrf import form_token, tokens_equal
 from .security.emails import parse_email
@@ -64,17 +65,17 @@ _HOME = """{% extends "wsactions/base.html" %}
 {% block content %}
 <h1>wsactions demo shop</h1>
 <p>Every customer-account page of the template pack, on a SQLite file. Mails are not
-sent: they appear in the <a href="{{ url_for('outbox') }}">outbox</a>, where their links
+sent: they appear in the <a href="{{ urls.outbox }}">outbox</a>, where their links
 can be clicked.</p>
 <ul>
   <li><a href="{{ wsPages.register }}">Register</a> or <a href="{{ wsPages.login }}">log in</a></li>
   <li>The seeded company: <code>{{ admin }}</code> (admin) and <code>{{ employee }}</code>,
       password <code>{{ password }}</code></li>
-  <li><form method="post" action="{{ url_for('guest_checkout') }}">
+  <li><form method="post" action="{{ urls.guest_checkout }}">
       <input type="hidden" name="wscsrf" value="{{ tokens.guest_checkout }}">
       <button type="submit">Finish a guest checkout</button>, then turn it into an account
     </form></li>
-  <li><form method="post" action="{{ url_for('failed_payment') }}">
+  <li><form method="post" action="{{ urls.failed_payment }}">
       <input type="hidden" name="wscsrf" value="{{ tokens.failed_payment }}">
       <button type="submit">Fail a payment</button> to see the payment lock
     </form></li>
@@ -141,6 +142,8 @@ def create_app(data_dir: Path, *, base_url: str = "http://127.0.0.1:8000") -> fl
         SECRET_KEY=key_file.read_text("utf-8").strip(),
         WSACTIONS_BASE_URL=base_url,
         WSACTIONS_SHOP_NAME="wsactions demo shop",
+        # the session page (variables, payment lock) is for developers: not in the menu
+        WSACTIONS_PAGES=(*DEFAULT_GROUPS, "session"),
         WSACTIONS_SETTINGS={
             "customer_data_fields": frozenset({"phone", "company"}),
             "companies_on_registration": True,
@@ -153,13 +156,18 @@ def create_app(data_dir: Path, *, base_url: str = "http://127.0.0.1:8000") -> fl
     @app.route("/")
     def home() -> str:
         tokens = {name: _demo_token(name, create=True) for name in _DEMO_FORMS}
-        return flask.render_template_string(
-            _HOME, admin=DEMO_ADMIN, employee=DEMO_EMPLOYEE, password=DEMO_PASSWORD, tokens=tokens
+        return cycle().render_string(
+            _HOME,
+            admin=DEMO_ADMIN,
+            employee=DEMO_EMPLOYEE,
+            password=DEMO_PASSWORD,
+            tokens=tokens,
+            urls=_urls(),
         )
 
     @app.route("/outbox")
     def outbox() -> str:
-        return flask.render_template_string(_OUTBOX, mails=list(sent.mails))
+        return cycle().render_string(_OUTBOX, mails=list(sent.mails))
 
     @app.post(_DEMO_FORMS["guest_checkout"])
     def guest_checkout() -> flask.typing.ResponseReturnValue:
@@ -187,6 +195,11 @@ def create_app(data_dir: Path, *, base_url: str = "http://127.0.0.1:8000") -> fl
         return flask.redirect(flask.url_for("wsactions.session"), 303)
 
     return app
+
+
+def _urls() -> dict[str, str]:
+    """The demo's own pages, for its templates (rendered with the pack's environment)."""
+    return {name: flask.url_for(name) for name in ("outbox", *_DEMO_FORMS)}
 
 
 def _host_name(header: str) -> str | None:

@@ -7,6 +7,7 @@ code or configuration::
 
     WsactionsError                 (base, never raised directly)
     ├── ConfigurationError         (also a ValueError)
+    │   └── SchemaError            (the database's schema is missing or outdated)
     ├── ActionRegistrationError    (also a ValueError)
     │   └── UndeclaredCodeError
     ├── StoreError
@@ -25,6 +26,11 @@ class WsactionsError(Exception):
 
 class ConfigurationError(WsactionsError, ValueError):
     """Settings or a context are inconsistent; the message says what to fix."""
+
+
+class SchemaError(ConfigurationError):
+    """The database's schema is missing or not the one this wsactions needs: migrate it
+    (``wsactions db upgrade``, ``manage.py migrate``) before the shop starts."""
 
 
 class ActionRegistrationError(WsactionsError, ValueError):

@@ -12,7 +12,11 @@ src/wsactions/locales -D wsactions``) under symbolic message ids:
   ``{country}`` are filled in); ``field.<name>`` names address fields;
 * ``success.<Action>`` (and ``success.<Action>.<dataKey>``) — notices;
 * ``mail.<kind>.subject`` / ``mail.<kind>.body`` — mails (``{shop}``,
-  ``{email}``, ``{link}``); the body's paragraphs are separated by blank lines.
+  ``{email}``, ``{link}``); the body's paragraphs are separated by blank lines,
+  a line holding only ``{link}`` is where the HTML mail shows its button;
+  ``mail.<kind>.button`` — the button's text (what it does), for kinds with a
+  link; ``mail.link_fallback`` — the line above the raw link below the button.
+  The mail templates (``wsactions.mail``) lay these words out.
 
 A host adds a language by putting ``<lang>/LC_MESSAGES/wsactions.po`` into a
 directory named by ``Settings.locales_dir`` (no code change, no compile
@@ -33,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._result import ActionError, ActionResult
+from .mail import LINK_MAIL_KINDS, render_mail_template
 
 if TYPE_CHECKING:
     from ._action import ActionSpec
@@ -44,8 +49,11 @@ __all__ = [
     "MailText",
     "Message",
     "error_message",
+    "gettext",
     "mail_text",
+    "match_locale",
     "negotiate",
+    "offered_locales",
     "resolve_locale",
     "result_messages",
     "success_message",
@@ -67,8 +75,8 @@ class Catalogs:
         self._lock = threading.Lock()
         self._loaded: dict[str, dict[str, str]] = {}
 
-    def available(self) -> frozenset[str]:
-        """The languages with a catalogue."""
+    @functools.cached_property
+    def _available(self) -> frozenset[str]:
         found = set()
         for directory in self._directories:
             if directory.is_dir():
@@ -78,6 +86,10 @@ class Catalogs:
                     if (p / "LC_MESSAGES" / f"{_DOMAIN}.po").is_file()
                 }
         return frozenset(found)
+
+    def available(self) -> frozenset[str]:
+        """The languages with a catalogue (looked up once)."""
+        return self._available
 
     def get(self, locale: str, key: str) -> str | None:
         """The translation of *key* in *locale*, or ``None``."""
@@ -119,10 +131,18 @@ def catalogs(settings: Settings) -> Catalogs:
     return _catalogs(settings.locales_dir)
 
 
-def resolve_locale(settings: Settings, *wanted: str | None) -> str:
-    """The first of *wanted* that a catalogue exists for (``de-AT`` matches ``de``), else
-    ``Settings.default_locale``."""
-    available = catalogs(settings).available()
+def offered_locales(settings: Settings) -> tuple[str, ...]:
+    """The languages the shop offers: ``Settings.locales``, or else the default language
+    and every other one with a catalogue."""
+    if settings.locales:
+        return settings.locales
+    others = sorted(catalogs(settings).available() - {settings.default_locale})
+    return (settings.default_locale, *others)
+
+
+def match_locale(settings: Settings, *wanted: str | None) -> str | None:
+    """The first of *wanted* that the shop offers (``de-AT`` matches ``de``), or ``None``."""
+    available = frozenset(offered_locales(settings))
     for tag in wanted:
         if not tag or len(tag) > 35 or not _TAG.fullmatch(tag):
             continue
@@ -130,7 +150,22 @@ def resolve_locale(settings: Settings, *wanted: str | None) -> str:
         for candidate in (tag, tag.split("_", 1)[0].lower()):
             if candidate in available:
                 return candidate
-    return settings.default_locale
+    return None
+
+
+def resolve_locale(settings: Settings, *wanted: str | None) -> str:
+    """The first of *wanted* that the shop offers (``de-AT`` matches ``de``), else
+    ``Settings.default_locale``."""
+    return match_locale(settings, *wanted) or settings.default_locale
+
+
+def gettext(settings: Settings, locale: str, message: str) -> str:
+    """*message* (an English text, as the template pack's strings are) in *locale*: a
+    ``Settings.messages`` override, else the catalogue's translation, else *message*."""
+    found = settings.messages.get(locale, {}).get(message)
+    if found is None:
+        found = catalogs(settings).get(locale, message)
+    return found or message
 
 
 def negotiate(settings: Settings, accept_language: str | None) -> str:
@@ -268,8 +303,15 @@ class MailText:
 def mail_text(
     settings: Settings, locale: str, kind: str, *, email: str, link: str | None
 ) -> MailText:
-    """Mail *kind* in *locale*: a template of ``Settings.mail_templates`` for
-    ``"<kind>/<locale>"`` or ``"<kind>"`` if the host set one, else the catalogue's."""
+    """Mail *kind* in *locale*, rendered from its templates ``<kind>.txt`` and ``<kind>.html``
+    (``Settings.mail_template_dirs`` first, then the shipped ones) with the catalogue's words
+    and ``Settings.mail_branding``.
+
+    A ``Settings.mail_templates`` entry for ``"<kind>/<locale>"`` or ``"<kind>"``
+    replaces the subject and the body; with its own *html* it replaces the
+    whole HTML document too. Raises :class:`~wsactions.errors.ConfigurationError`
+    when a host's template file fails.
+    """
     shop = settings.shop_name or (_lookup(settings, locale, ["mail.shop"]) or "our shop")
     values = {"shop": shop, "email": email, "link": link or ""}
     template = settings.mail_templates.get(f"{kind}/{locale}") or settings.mail_templates.get(kind)
@@ -279,32 +321,69 @@ def mail_text(
         subject = _lookup(settings, locale, [f"mail.{kind}.subject"]) or kind
         body = _lookup(settings, locale, [f"mail.{kind}.body"]) or "{link}"
         html = None
-    text = _fill(body, values)
+    subject = _fill(subject, values).replace("\n", " ").strip()
+    before, after, shows_link = _mail_paragraphs(body, values)
+    button = _lookup(settings, locale, [f"mail.{kind}.button"]) or subject
+    fallback = _lookup(settings, locale, ["mail.link_fallback"]) or ""
+    branding = settings.mail_branding
+    variables = {
+        "kind": kind,
+        "locale": locale,
+        "shop": shop,
+        "email": email,
+        "link": link or "",
+        "subject": subject,
+        "paragraphs": before + after,
+        "before_button": before,
+        "after_button": after,
+        "button": _fill(button, values) if shows_link else "",
+        "link_fallback": _fill(fallback, values),
+        "logo_url": branding.logo_url,
+        "footer": branding.footer_lines(locale, settings.default_locale, FALLBACK),
+        "button_color": branding.button_color,
+        "button_text_color": branding.button_text_color,
+    }
+    directories = settings.mail_template_dirs
+    text = render_mail_template(directories, f"{kind}.txt", variables)
     if html is None:
-        rendered = _html_body(body, values, locale)
+        rendered = render_mail_template(directories, f"{kind}.html", variables)
     else:
         rendered = _fill(html, {k: escape(v, quote=True) for k, v in values.items()})
-    return MailText(_fill(subject, values).replace("\n", " ").strip(), text, rendered)
+    return MailText(subject, text, rendered)
 
 
-def _html_body(body: str, values: Mapping[str, str], locale: str) -> str:
-    """The body as HTML: every value escaped, the link an anchor, paragraphs kept."""
+_BLANK_LINES = re.compile(r"\n(?:[ \t]*\n)+")
+
+
+def _mail_paragraphs(
+    body: str, values: Mapping[str, str]
+) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+    """*body*'s paragraphs (separated by blank lines, placeholders filled) before and after
+    the place of its link, and whether the mail shows the link there (HTML: as a button).
+
+    A line holding only ``{link}`` is that place. Without one, a mail with a
+    link shows it after the last paragraph, unless the body writes ``{link}``
+    inside a sentence (then it stays there, as text).
+    """
     link = values.get("link", "")
-    paragraphs = []
-    for paragraph in body.strip().split("\n\n"):
-        lines = []
-        for line in paragraph.split("\n"):
-            if line.strip() == "{link}" and link:
-                href = escape(link, quote=True)
-                lines.append(f'<a href="{href}">{href}</a>')
+    before: list[str] = []
+    after: list[str] = []
+    placed = False
+    for block in _BLANK_LINES.split(body.strip()):
+        lines: list[str] = []
+        for line in block.split("\n"):
+            if line.strip() != "{link}":
+                lines.append(line)
                 continue
-            lines.append(escape(_fill(line, values), quote=True))
-        paragraphs.append("<p>" + "<br>\n".join(lines) + "</p>")
-    language = escape(locale, quote=True)
-    return (
-        f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8"></head>\n'
-        f"<body>\n{chr(10).join(paragraphs)}\n</body></html>\n"
-    )
+            if lines:
+                (after if placed else before).append(_fill("\n".join(lines), values))
+            lines = []
+            placed = placed or bool(link)
+        if lines:
+            (after if placed else before).append(_fill("\n".join(lines), values))
+    if link and not placed and "{link}" not in body:
+        placed = True
+    return tuple(before), tuple(after), placed
 
 
 def required_keys(specs: Iterable[ActionSpec], mail_kinds: Iterable[str]) -> dict[str, str]:
@@ -326,5 +405,10 @@ def required_keys(specs: Iterable[ActionSpec], mail_kinds: Iterable[str]) -> dic
     for kind in mail_kinds:
         keys[f"mail.{kind}.subject"] = f"subject of the {kind} mail ({{shop}})"
         keys[f"mail.{kind}.body"] = f"body of the {kind} mail ({{shop}}, {{email}}, {{link}})"
+        if kind in LINK_MAIL_KINDS:
+            keys[f"mail.{kind}.button"] = (
+                f"button of the {kind} mail: what opening its link does ({{shop}})"
+            )
+    keys["mail.link_fallback"] = "line above the raw link below a mail's button ({shop})"
     keys["mail.shop"] = "the shop's name when Settings.shop_name is empty"
     return keys

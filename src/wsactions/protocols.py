@@ -143,6 +143,13 @@ class Session(Protocol):
         """New session id and new CSRF binding (tokens minted before stop working)."""
 
     @property
+    def locale(self) -> str | None:
+        """The language this browser chose (LanguageUpdate), or ``None``."""
+
+    def set_locale(self, locale: str | None) -> None:
+        """Record the language this browser chose; ``None`` forgets it."""
+
+    @property
     def guest_checkout(self) -> GuestCheckout | None:
         """The guest checkout the host recorded, if any."""
 

@@ -5,7 +5,7 @@ work. Values are stored as strings under flat keys so that every session
 serializer (JSON, signed cookies) can keep them:
 
 * ``_wsa.*`` hold the engine's state (login, CSRF binding, lock flag, guest
-  checkout); no form parameter can reach them.
+  checkout, chosen language); no form parameter can reach them.
 * ``wsv.<key>`` hold session variables (SessionUpdate, ``wsSession.get``).
 """
 
@@ -25,6 +25,7 @@ _RIGHTS = "_wsa.rights"
 _BINDING = "_wsa.csrf"
 _LOCK = "_wsa.lock"
 _GUEST = "_wsa.guest"
+_LOCALE = "_wsa.locale"
 _VAR = "wsv."
 
 
@@ -112,6 +113,20 @@ class MappingSession:
     def unlock(self) -> None:
         """Clear the lock."""
         self._data.pop(_LOCK, None)
+
+    # language ------------------------------------------------------------
+    @property
+    def locale(self) -> str | None:
+        """The language this browser chose (LanguageUpdate), or ``None``."""
+        value = self._data.get(_LOCALE)
+        return value if isinstance(value, str) else None
+
+    def set_locale(self, locale: str | None) -> None:
+        """Record the language this browser chose (kept across login and logout)."""
+        if locale is None:
+            self._data.pop(_LOCALE, None)
+        else:
+            self._data[_LOCALE] = locale
 
     # variables -----------------------------------------------------------
     def get(self, key: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -12,7 +13,7 @@ import attrs
 
 from .addressing import AddressRules
 from .errors import ConfigurationError
-from .mail import MAIL_KINDS, MailTemplate
+from .mail import MAIL_KINDS, MailBranding, MailTemplate, _template_dirs
 from .models import LoginRecord
 
 #: Opt-in token purposes and the action a link of that purpose names.
@@ -181,6 +182,35 @@ def _freeze_messages(value: Mapping[str, Mapping[str, str]]) -> Mapping[str, Map
     return MappingProxyType({locale: MappingProxyType(dict(m)) for locale, m in value.items()})
 
 
+def _locale_tags(value: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        raise ConfigurationError("locales must be a collection of language tags, not one string")
+    tags = tuple(str(tag).replace("-", "_") for tag in value)
+    if len(set(tags)) != len(tags) or not all(
+        re.fullmatch(r"[A-Za-z]{2,3}(_[A-Za-z0-9]{2,8})*", tag) for tag in tags
+    ):
+        raise ConfigurationError(
+            f"locales must be distinct language tags such as 'de', got {value!r}"
+        )
+    return tags
+
+
+def _check_timezone(inst: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as error:
+        raise ConfigurationError(
+            f"timezone must be an IANA time zone name, got {value!r}"
+        ) from error
+
+
+def _check_currency(inst: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    if not re.fullmatch(r"[A-Z]{3}", value):
+        raise ConfigurationError(f"currency must be an ISO 4217 code such as 'EUR', got {value!r}")
+
+
 #: argon2 parameters for production: RFC 9106's low-memory profile (argon2id).
 PRODUCTION_HASHING = argon2.profiles.RFC_9106_LOW_MEMORY
 #: argon2 parameters for tests only: the cheapest valid argon2id parameters.
@@ -241,10 +271,23 @@ class Settings:
     mail_templates: Mapping[str, MailTemplate] = attrs.field(
         default=MappingProxyType({}), converter=_freeze_templates
     )
+    #: Directories searched before the shipped mail templates: a ``password.html`` there
+    #: replaces the shipped one, every other file stays (see docs/messages.md).
+    mail_template_dirs: tuple[str, ...] = attrs.field(default=(), converter=_template_dirs)
+    #: The logo, legal footer and button colour of every mail.
+    mail_branding: MailBranding = attrs.Factory(MailBranding)
 
     # messages and mails (wsactions.i18n)
-    #: The language when neither the request nor the account names an available one.
+    #: The language when neither the request nor the account names an available one
+    #: (with *locales*, their first).
     default_locale: str = "en"
+    #: The languages the shop offers, its default first; empty: every language with a
+    #: catalogue. One entry: every page, message and mail is in that language.
+    locales: tuple[str, ...] = attrs.field(default=(), converter=_locale_tags)
+    #: The shop's time zone (IANA name): dates and times on pages and in mails.
+    timezone: str = attrs.field(default="UTC", validator=_check_timezone)
+    #: The shop's currency (ISO 4217): amounts such as budgets are shown in it.
+    currency: str = attrs.field(default="EUR", validator=_check_currency)
     #: A directory with ``<lang>/LC_MESSAGES/wsactions.po`` catalogues of the host's own.
     locales_dir: str | None = None
     #: Single messages overridden per locale: ``{"de": {"error.loginBlocked": "…"}}``.
@@ -269,6 +312,8 @@ class Settings:
             k.encode() if isinstance(k, str) else bytes(k)
             for k in (self.secret_key, *self.secret_key_fallbacks)
         )
+        if self.locales:  # the first language the shop offers is its default
+            object.__setattr__(self, "default_locale", self.locales[0])
         object.__setattr__(self, "secret_bytes", keys[0])
         object.__setattr__(self, "verification_keys", keys)
         if self.login_throttle.limit > 100:

@@ -21,6 +21,7 @@ from sqlalchemy.pool import NullPool
 from sqlstores import POSTGRES_URL, require_postgres
 from wsactions.backends.sql import SqlStorage, migrate, schema, upgrade
 from wsactions.cli import main
+from wsactions.errors import SchemaError, StorageUnavailableError
 from wsactions.models import Account, Address, LoginRecord
 
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:9/test"  # nothing listens on port 9
@@ -351,3 +352,49 @@ def test_schema_name_is_checked() -> None:
     require_postgres()
     with pytest.raises(ValueError, match="plain schema name"):
         upgrade(POSTGRES_URL, schema='x"; drop table y; --')
+
+
+# the schema check when a storage is made -----------------------------------------------
+
+
+def test_declared_revision_is_the_newest_migration() -> None:
+    """``schema.REVISION`` (what SqlStorage checks for) names the newest migration."""
+    assert migrate.head() == schema.REVISION
+
+
+def test_storage_refuses_an_unmigrated_database(url: str) -> None:
+    """A database without wsactions' tables is refused when the storage is made, with the
+    command that migrates it (no 500 on the first form)."""
+    with pytest.raises(SchemaError, match="wsactions db upgrade"):
+        SqlStorage(url, timeout=5)
+
+
+def test_storage_refuses_an_outdated_schema(url: str) -> None:
+    """A database one migration behind is refused too; after upgrading it is served."""
+    upgrade(url, revisions()[-2])
+    with pytest.raises(SchemaError, match=f"revision {revisions()[-2]}"):
+        SqlStorage(url, timeout=5)
+    upgrade(url)
+    storage = SqlStorage(url, timeout=5)
+    try:
+        assert storage.accounts.get_account("nobody") is None
+    finally:
+        storage.close()
+
+
+def test_database_down_at_start_is_checked_on_first_use() -> None:
+    """A database that does not answer when the storage is made does not stop the start;
+    the schema is checked when it first answers (here: never, so the use is refused)."""
+    storage = SqlStorage(UNREACHABLE, timeout=1)
+    try:
+        with pytest.raises(StorageUnavailableError):
+            storage.accounts.get_account("nobody")
+    finally:
+        storage.close()
+
+
+def test_schema_check_can_be_left_to_the_host(tmp_path: Path) -> None:
+    """``check_schema=False`` makes no query when the storage is made."""
+    storage = SqlStorage(f"sqlite:///{tmp_path / 'empty.db'}", check_schema=False)
+    storage.close()
+    assert not (tmp_path / "empty.db").exists() or (tmp_path / "empty.db").stat().st_size == 0

@@ -1,4 +1,4 @@
-"""Session actions: session variables and the payment lock."""
+"""Session actions: session variables, the payment lock and the page language."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 
 from .._action import Call, Outcome, Param, action, fail, fail_all, ok
 from .._result import ActionError
+from ..i18n import offered_locales
 
 _KEY = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
 _PREFIX = "session."
@@ -73,4 +74,27 @@ def session_unlock(call: Call) -> Outcome:
     return ok()
 
 
-ACTIONS = (session_update, session_unlock)
+@action(
+    "LanguageUpdate",
+    family="session",
+    params=[Param("locale", required=True, description="One of the shop's languages.")],
+    codes=["invalidValue"],
+)
+def language_update(call: Call) -> Outcome:
+    """Shows the pages in another of the shop's languages (``Settings.locales``) and, for
+    a logged-in customer, writes the account's mails in it too (an addition to the
+    documented actions: the pack's language switcher).
+
+    ``invalidValue`` for a language the shop does not offer.
+    """
+    locale = (call.get("locale") or "").replace("-", "_")
+    if locale not in offered_locales(call.settings):
+        return fail("invalidValue", "locale")
+    call.ctx.session.set_locale(locale)
+    account = call.account
+    if account is not None and account.locale != locale:
+        call.accounts.update_account(account.id, {"locale": locale})
+    return ok()
+
+
+ACTIONS = (session_update, session_unlock, language_update)

@@ -9,7 +9,7 @@ import flask
 import pytest
 from flask.testing import FlaskClient
 
-from wsactions import Account, RecordingMailer, current_account
+from wsactions import Account, ConfigurationError, RecordingMailer, current_account
 from wsactions.backends.memory import MemoryStorage
 from wsactions.contrib.flask import WsActions, context, login_required
 from wsactions.contrib.flask import current_account as flask_current_account
@@ -246,7 +246,7 @@ def test_default_storage_is_a_sqlite_file_in_the_instance_folder(tmp_path: Path)
 def test_missing_secret_key_is_refused(tmp_path: Path) -> None:
     """No SECRET_KEY: the extension refuses to start with a clear message."""
     app = flask.Flask(__name__, instance_path=str(tmp_path))
-    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
         WsActions(app, storage=MemoryStorage())
 
 

@@ -17,6 +17,7 @@ from wsactions import Account, BackgroundMailer, ConsoleMailer, RecordingMailer
 from wsactions.backends.memory import MemoryStorage
 from wsactions.contrib.flask import WsActions, login_required
 from wsactions.errors import ConfigurationError
+from wsactions.pages import DEFAULT_GROUPS
 from wsactions.security.passwords import hasher_for
 from wsactions.settings import TESTING_HASHING
 
@@ -49,6 +50,7 @@ def make_app(
         TESTING=csrf is None,  # Flask-WTF checks outside testing only
         WSACTIONS_BASE_URL="http://localhost",
         WSACTIONS_SETTINGS={"password_hashing": TESTING_HASHING},
+        WSACTIONS_PAGES=(*DEFAULT_GROUPS, "session"),
         **config,
     )
     storage, mailer = MemoryStorage(), RecordingMailer()

@@ -43,7 +43,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from ...errors import StorageConflictError, StorageUnavailableError
+from ...errors import SchemaError, StorageConflictError, StorageUnavailableError
 from ...models import (
     Account,
     Address,
@@ -65,7 +65,7 @@ from .schema import groups as G
 from .schema import logins as L
 from .schema import tokens as T
 
-__all__ = ["SqlStorage", "StorageUnavailableError", "upgrade"]
+__all__ = ["SchemaError", "SqlStorage", "StorageUnavailableError", "upgrade"]
 
 _ACCOUNT_IDENTITY = frozenset({"id", "email", "email_key"})
 _ACCOUNT_FIELDS = frozenset(f.name for f in attrs.fields(Account)) - _ACCOUNT_IDENTITY
@@ -193,7 +193,13 @@ class SqlStorage:
     """
 
     def __init__(
-        self, url: str, *, timeout: float = 15.0, schema: str | None = None, **engine_options: Any
+        self,
+        url: str,
+        *,
+        timeout: float = 15.0,
+        schema: str | None = None,
+        check_schema: bool = True,
+        **engine_options: Any,
     ) -> None:
         self.url = url
         self.schema = schema
@@ -206,6 +212,38 @@ class SqlStorage:
         self._tokens = SqlTokenStore(self)
         self._logins = SqlLoginStore(self)
         self._counters = SqlCounterStore(self)
+        self._unchecked = check_schema
+        if check_schema:
+            try:
+                self.check_schema()
+            except StorageUnavailableError:  # down now: checked on first use
+                pass
+            except SchemaError:
+                self.close()
+                raise
+
+    def check_schema(self) -> None:
+        """Refuse a database whose schema is missing or not the newest
+        (:class:`~wsactions.errors.SchemaError`, naming the command that migrates it);
+        raises :class:`StorageUnavailableError` when the database does not answer."""
+        self._unchecked = False
+        found: str | None = None
+        try:
+            with self._begin(write=False) as connection:
+                found = connection.execute(sa.select(_schema.version.c.version_num)).scalar()
+        except sa.exc.ProgrammingError:  # PostgreSQL: no such table
+            pass
+        except StorageUnavailableError as error:
+            if "no such table" not in str(error.__cause__):  # SQLite's way of saying so
+                self._unchecked = True
+                raise
+        if found != _schema.REVISION:
+            state = "has no wsactions tables" if found is None else f"is at revision {found}"
+            raise SchemaError(
+                f"the database {state}; this wsactions needs revision {_schema.REVISION}: "
+                "run `wsactions db upgrade` (with WSACTIONS_DATABASE_URL set), or "
+                "wsactions.backends.sql.upgrade(url), before the shop starts"
+            )
 
     @property
     def accounts(self) -> SqlAccountStore:
@@ -258,6 +296,8 @@ class SqlStorage:
 
     @contextmanager
     def _begin(self, *, write: bool) -> Iterator[Connection]:
+        if self._unchecked:  # the database was down when the storage was made
+            self.check_schema()
         with self._unavailable(), self.engine.connect() as connection:
             # read by the SQLite "begin" listener; the info dict outlives the checkout
             connection.info["wsa_begin"] = "BEGIN IMMEDIATE" if write else "BEGIN"
@@ -812,6 +852,11 @@ def create_all(url: str, *, schema: str | None = None) -> None:
     for databases that live on)."""
     engine = _create_engine(url, 15.0, {})
     try:
-        _schema.metadata.create_all(_in_schema(engine, schema))
+        target = _in_schema(engine, schema)
+        _schema.metadata.create_all(target)
+        with target.begin() as connection:  # stamped: these tables are the newest revision
+            _schema.version.create(connection, checkfirst=True)
+            connection.execute(sa.delete(_schema.version))
+            connection.execute(sa.insert(_schema.version).values(version_num=_schema.REVISION))
     finally:
         engine.dispose()

@@ -19,8 +19,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.exc import OperationalError
 
 from . import StorageUnavailableError, _create_engine
+from .schema import VERSION_TABLE
 
-VERSION_TABLE = "wsa_alembic_version"
+__all__ = ["SCHEMA_NAME", "VERSION_TABLE", "config", "current", "downgrade", "head", "upgrade"]
 #: What a schema name may look like (it is put into a ``SET search_path``).
 SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _SCRIPTS = Path(__file__).parent / "migrations"

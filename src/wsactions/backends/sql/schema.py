@@ -23,6 +23,18 @@ NAMING_CONVENTION = {
 
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
+#: The schema revision these tables are (the newest migration; a test keeps them equal).
+REVISION = "0004"
+#: Alembic's version table of wsactions' migrations (apart from a host's own history).
+VERSION_TABLE = "wsa_alembic_version"
+#: That table, for reading the revision without Alembic (its own metadata: not a wsactions
+#: table the migrations create).
+version = sa.Table(
+    VERSION_TABLE,
+    sa.MetaData(),
+    sa.Column("version_num", sa.String(32), primary_key=True),
+)
+
 
 class DecimalText(sa.types.TypeDecorator[Decimal]):
     """An exact Decimal, stored as text (SQLite has no exact numeric type)."""

@@ -13,8 +13,11 @@
 ``wsactions.E007``  ``WSACTIONS`` is not a dict or has unknown keys
 ``wsactions.E008``  the database cannot keep the default storage's guarantees (SQLite
                     without ``transaction_mode = "IMMEDIATE"``)
+``wsactions.E009``  wsactions' migrations are not all applied (a database check)
+``wsactions.E010``  ``WSACTIONS["LAYOUT"]`` names no template
 ``wsactions.W001``  ``LocaleMiddleware`` after ``WsActionsMiddleware``
 ``wsactions.W002``  the account area is not where ``URL_PREFIX`` says
+``wsactions.W003``  Django's templates lack the request context processor (template tags)
 ==================  ============================================================
 """
 
@@ -161,6 +164,75 @@ def check_database(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
 
     problem = database_problem()
     return [] if problem is None else [Error(f"wsactions: {problem}.", id="wsactions.E008")]
+
+
+@register(Tags.database)
+def check_migrations(
+    app_configs: Any = None, databases: Iterable[str] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """E009: wsactions' migrations are not all applied (``check --database default``, and
+    ``migrate`` itself, run it)."""
+    raw = getattr(django_settings, "WSACTIONS", None) or {}
+    if not databases or not isinstance(raw, Mapping) or raw.get("STORAGE") is not None:
+        return []
+    from django.db import DEFAULT_DB_ALIAS, connections
+    from django.db.migrations.executor import MigrationExecutor
+
+    if DEFAULT_DB_ALIAS not in databases:
+        return []
+    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+    targets = [key for key in executor.loader.graph.leaf_nodes() if key[0] == "wsactions"]
+    missing = [migration.name for migration, _ in executor.migration_plan(targets)]
+    if not missing:
+        return []
+    return [
+        Error(
+            f"wsactions: the database lacks the migrations {', '.join(missing)}.",
+            hint="Run: python manage.py migrate wsactions",
+            id="wsactions.E009",
+        )
+    ]
+
+
+@register(Tags.templates)
+def check_templates(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """E010: ``WSACTIONS["LAYOUT"]`` names no template; W003: the template tags lack the
+    request (``django.template.context_processors.request``)."""
+    from django.template import TemplateDoesNotExist
+    from django.template.loader import get_template
+
+    raw = getattr(django_settings, "WSACTIONS", None) or {}
+    if not isinstance(raw, Mapping):
+        return []  # E007
+    found: list[CheckMessage] = []
+    layout = raw.get("LAYOUT")
+    if layout:
+        try:
+            get_template(layout)
+        except TemplateDoesNotExist:
+            found.append(
+                Error(
+                    f'wsactions: WSACTIONS["LAYOUT"] = {layout!r} names no template.',
+                    hint="Put the layout into a folder of TEMPLATES (DIRS, or an app's "
+                    "templates/), or remove LAYOUT to use the pack's own.",
+                    id="wsactions.E010",
+                )
+            )
+    request_processor = "django.template.context_processors.request"
+    for backend in getattr(django_settings, "TEMPLATES", ()):
+        if not str(backend.get("BACKEND", "")).endswith("DjangoTemplates"):
+            continue
+        processors = backend.get("OPTIONS", {}).get("context_processors", ())
+        if request_processor not in processors:
+            found.append(
+                Warning(
+                    "wsactions' template tags ({% wsaction %} …) need the request in the "
+                    "context of Django's templates.",
+                    hint=f'Add "{request_processor}" to OPTIONS["context_processors"].',
+                    id="wsactions.W003",
+                )
+            )
+    return found
 
 
 @register(Tags.urls)

@@ -6,19 +6,25 @@
         "BASE_URL": "https://shop.example",   # absolute URL of the shop: links in mails
         "SHOP_NAME": "Example shop",           # the shop's name in mails
         "URL_PREFIX": "/account/",             # where urls.py is included (mailed links land there)
-        "SETTINGS": {"enumeration_protection": True},  # further wsactions.Settings arguments
+        "SETTINGS": {"locales": ("de",)},      # further wsactions.Settings arguments
+        "LAYOUT": "shop/account_layout.html",  # your DTL layout around the pack's pages
+        "PAGES": ["account", "addresses"],     # the page groups you offer
+        "PATHS": {"register": "registrieren"}, # page paths of your own
         "STORAGE": "myshop.wsa.storage",       # a Storage, a factory, or a dotted path to either
         "MAILER": "myshop.wsa.mailer",         # a Mailer, a factory, or a dotted path to either
         "REGISTRY": "myshop.wsa.registry",     # an ActionRegistry, or a factory(settings)
         "FROM_EMAIL": "shop@example.com",      # sender of the default mailer
     }
 
-Every key is optional. The secret is Django's ``SECRET_KEY`` (and
-``SECRET_KEY_FALLBACKS`` while rotating). The default storage is
-:class:`~wsactions.contrib.django.storage.DjangoStorage` (the ORM, database
-``default``); the default mailer sends through Django's email backend (text
-and HTML), behind :class:`wsactions.BackgroundMailer` when
-``enumeration_protection`` is on.
+Every key is optional and means what it means for every adapter
+(:meth:`wsactions.web.AccountArea.from_config`, docs/web.md). The secret is
+Django's ``SECRET_KEY`` (and ``SECRET_KEY_FALLBACKS`` while rotating). The
+default storage is :class:`~wsactions.contrib.django.storage.DjangoStorage`
+(the ORM, database ``default``); the default mailer sends through Django's
+email backend (text and HTML), in the background unless the backend is one of
+Django's local ones (console, file, memory, dummy). ``TEMPLATE_DIRS`` lists
+folders of Jinja templates that override the pack's (default: the ``DIRS`` of
+a Jinja2 backend in ``TEMPLATES``).
 
 This module never touches Django's settings at import time, so a settings
 module may import :data:`TEMPLATE_DIR` from it.
@@ -27,19 +33,19 @@ module may import :data:`TEMPLATE_DIR` from it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import attrs
 
-from ..._registry import ActionRegistry, default_registry
+from ..._registry import ActionRegistry
 from ...errors import ConfigurationError
-from ...events import log_event
 from ...mail import BackgroundMailer, Mail
+from ...pages import OPTIN_PAGES, PAGES, PageTable
 from ...protocols import Mailer, Storage
 from ...settings import Settings
-from ..pages import OPTIN_PAGES, PAGES
+from ...web import PACK_TEMPLATES, STATIC_DIR, STATIC_FILES, AccountArea
 
 __all__ = [
     "KEYS",
@@ -55,13 +61,9 @@ __all__ = [
     "reset",
 ]
 
-_CONTRIB = Path(__file__).resolve().parent.parent
-#: The template pack (Jinja2): put it into the ``DIRS`` of a Jinja2 backend.
-TEMPLATE_DIR = _CONTRIB / "templates"
-#: The pack's static files (the account area serves them itself, see ``urls.py``).
-STATIC_DIR = _CONTRIB / "static"
-#: The files of :data:`STATIC_DIR` that may be served.
-STATIC_FILES = frozenset({"wsactions.css", "strength.js"})
+#: The template pack (Jinja2). The pack renders its pages itself; a Jinja2 backend of
+#: your own may list it in ``DIRS`` for templates of yours that extend the pack's.
+TEMPLATE_DIR = PACK_TEMPLATES
 
 #: The keys ``WSACTIONS`` may hold.
 KEYS = frozenset(
@@ -70,11 +72,28 @@ KEYS = frozenset(
         "SHOP_NAME",
         "URL_PREFIX",
         "SETTINGS",
+        "PAGES",
+        "PATHS",
+        "LAYOUT",
+        "LOCALE_SELECTOR",
+        "TEMPLATE_DIRS",
         "STORAGE",
+        "STORAGE_URL",
+        "AUTO_MIGRATE",
         "MAILER",
+        "SMTP_HOST",
+        "SMTP_PORT",
+        "SMTP_USER",
+        "SMTP_PASSWORD",
+        "SMTP_FROM",
         "REGISTRY",
         "FROM_EMAIL",
     }
+)
+#: Django's email backends that talk to no server: mails go out on the request's thread.
+_LOCAL_BACKENDS = frozenset(
+    f"django.core.mail.backends.{name}.EmailBackend"
+    for name in ("console", "filebased", "locmem", "dummy")
 )
 
 
@@ -98,13 +117,30 @@ class DjangoMailer:
 
 @attrs.frozen
 class WsActionsConfig:
-    """What the Django integration reads once: settings, registry, storage, mailer, prefix."""
+    """What the Django integration reads once: the account area and its parts."""
 
-    settings: Settings
-    registry: ActionRegistry
-    storage: Storage
-    mailer: Mailer
+    area: AccountArea
     url_prefix: str
+
+    @property
+    def settings(self) -> Settings:
+        """The wsactions settings."""
+        return self.area.settings
+
+    @property
+    def registry(self) -> ActionRegistry:
+        """The registry of actions."""
+        return self.area.registry
+
+    @property
+    def storage(self) -> Storage:
+        """The storage."""
+        return self.area.storage
+
+    @property
+    def mailer(self) -> Mailer:
+        """The mailer."""
+        return self.area.mailer
 
 
 def _raw() -> Mapping[str, Any]:
@@ -127,13 +163,13 @@ def settings_kwargs(raw: Mapping[str, Any] | None = None) -> dict[str, Any]:
     from django.conf import settings as django_settings
 
     raw = raw if raw is not None else _raw()
-    prefix = url_prefix(raw)
+    pages = PageTable(url_prefix(raw), groups=raw.get("PAGES"), paths=raw.get("PATHS"))
     values: dict[str, Any] = {
         "secret_key": getattr(django_settings, "SECRET_KEY", "") or "",
         "secret_key_fallbacks": tuple(getattr(django_settings, "SECRET_KEY_FALLBACKS", ()) or ()),
         "base_url": raw.get("BASE_URL"),
         "shop_name": raw.get("SHOP_NAME", ""),
-        "optin_paths": {purpose: prefix + PAGES[page][0] for purpose, page in OPTIN_PAGES.items()},
+        "optin_paths": pages.optin_paths(),
     }
     extra = raw.get("SETTINGS") or {}
     if not isinstance(extra, Mapping):
@@ -150,53 +186,55 @@ def read_settings() -> Settings:
         raise ConfigurationError(f'WSACTIONS["SETTINGS"]: {error}') from error
 
 
-def _load(value: Any) -> Any:
-    """*value*, or the object its dotted path names."""
-    if isinstance(value, str):
-        from django.utils.module_loading import import_string
+def _django_mailer(raw: Mapping[str, Any]) -> Mailer:
+    """Django's email backend; in the background when it talks to a server."""
+    from django.conf import settings as django_settings
 
-        return import_string(value)
-    return value
-
-
-def _factory(value: Any, method: str) -> bool:
-    """Whether *value* is a class or factory rather than an object with *method*."""
-    return isinstance(value, type) or (callable(value) and not hasattr(value, method))
+    mailer = DjangoMailer(raw.get("FROM_EMAIL"))
+    backend = getattr(django_settings, "EMAIL_BACKEND", "")
+    return mailer if backend in _LOCAL_BACKENDS else BackgroundMailer(mailer)
 
 
-def _storage(raw: Mapping[str, Any]) -> Storage:
-    value = _load(raw.get("STORAGE"))
-    if value is None:
+def _template_dirs(raw: Mapping[str, Any]) -> list[str]:
+    """Folders of Jinja templates overriding the pack's: ``TEMPLATE_DIRS``, else the
+    ``DIRS`` of Jinja2 backends."""
+    given = raw.get("TEMPLATE_DIRS")
+    if given is not None:
+        return [str(d) for d in given]
+    from django.conf import settings as django_settings
+
+    return [
+        str(d)
+        for backend in getattr(django_settings, "TEMPLATES", ())
+        if str(backend.get("BACKEND", "")).endswith("jinja2.Jinja2")
+        for d in backend.get("DIRS", ())
+        if Path(d).resolve() != PACK_TEMPLATES
+    ]
+
+
+def _area(raw: Mapping[str, Any]) -> AccountArea:
+    import jinja2
+    from django.conf import settings as django_settings
+
+    def default_storage() -> Storage:
         from .storage import DjangoStorage
 
-        return cast(Storage, DjangoStorage())
-    if _factory(value, "transaction"):
-        value = value()
-    return cast(Storage, value)
+        return DjangoStorage()
 
+    def get(key: str) -> Any:
+        return url_prefix(raw) if key == "URL_PREFIX" else raw.get(key)
 
-def _mailer(raw: Mapping[str, Any], settings: Settings) -> Mailer:
-    value = _load(raw.get("MAILER"))
-    if value is None:
-        mailer: Mailer = DjangoMailer(raw.get("FROM_EMAIL"))
-        return BackgroundMailer(mailer) if settings.enumeration_protection else mailer
-    if _factory(value, "send"):
-        value = value()
-    return cast(Mailer, value)
-
-
-def _registry(raw: Mapping[str, Any], settings: Settings) -> ActionRegistry:
-    value = _load(raw.get("REGISTRY"))
-    if value is None:
-        registry = default_registry(settings)
-    elif isinstance(value, ActionRegistry):
-        registry = value
-    else:
-        registry = cast(Callable[[Settings], ActionRegistry], value)(settings)
-    registry.settings = settings
-    if registry.event_sink is None:
-        registry.event_sink = log_event
-    return registry
+    dirs = _template_dirs(raw)
+    return AccountArea.from_config(
+        get,
+        secret_key=getattr(django_settings, "SECRET_KEY", "") or "",
+        secret_key_fallbacks=tuple(getattr(django_settings, "SECRET_KEY_FALLBACKS", ()) or ()),
+        debug=bool(getattr(django_settings, "DEBUG", False)),
+        default_storage=default_storage,
+        framework_mailer=lambda: _django_mailer(raw),
+        template_loaders=[jinja2.FileSystemLoader(dirs)] if dirs else [],
+        key_name=lambda key: f'WSACTIONS["{key}"]',
+    )
 
 
 _lock = threading.Lock()
@@ -215,14 +253,7 @@ def get_config() -> WsActionsConfig:
         if _config is None:
             try:
                 raw = _raw()
-                settings = read_settings()
-                _config = WsActionsConfig(
-                    settings=settings,
-                    registry=_registry(raw, settings),
-                    storage=_storage(raw),
-                    mailer=_mailer(raw, settings),
-                    url_prefix=url_prefix(raw),
-                )
+                _config = WsActionsConfig(area=_area(raw), url_prefix=url_prefix(raw))
             except ConfigurationError as error:
                 raise ImproperlyConfigured(f"wsactions: {error}") from error
         return _config
@@ -236,7 +267,7 @@ def reset() -> None:
 
 
 def _setting_changed(*, setting: str, **kwargs: Any) -> None:
-    if setting in ("WSACTIONS", "SECRET_KEY", "SECRET_KEY_FALLBACKS"):
+    if setting in ("WSACTIONS", "SECRET_KEY", "SECRET_KEY_FALLBACKS", "TEMPLATES", "DEBUG"):
         reset()
 
 

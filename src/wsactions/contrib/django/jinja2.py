@@ -35,6 +35,8 @@ from django.http import HttpRequest, QueryDict
 from django.templatetags.static import static
 from django.urls import reverse
 
+from ...web import install_translations
+
 __all__ = ["environment"]
 
 
@@ -77,4 +79,5 @@ def environment(**options: Any) -> jinja2.Environment:
     env = jinja2.Environment(**options)  # noqa: S701 - Django's backend turns autoescape on
     env.template_class = _Template
     env.globals.update(url=_url, static=static)
+    install_translations(env)  # templates of yours that extend the pack's
     return env

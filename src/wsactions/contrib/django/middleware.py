@@ -10,95 +10,105 @@
         ...
     ]
 
-The engine runs in ``process_view``, after Django's CSRF check (which also
-runs there): a POST without Django's token never reaches an action. A posted
-form with ``wsact`` goes to ``registry.execute``, a GET with ``wsact`` (the
-Logout link, mailed links) to ``registry.follow``; after success the answer
-is a 303 to the validated ``wstarget``; AJAX actions (``Accept:
-application/json``, or an action with the ``ajax`` trigger) get
-:func:`wsactions.json_answer`. Otherwise the view renders, and templates see
-the result (``wsActions.current``, the handles).
+The middleware only translates Django's request and session into
+:mod:`wsactions.web`'s request cycle and its answers into responses. The
+engine runs in ``process_view``, after Django's CSRF check (which also runs
+there): a POST without Django's token never reaches an action. The cycle
+answers a posted form (``wsact``) or a followed link with a 303 to the
+validated ``wstarget``, JSON for AJAX actions, or lets the view render;
+``StorageUnavailableError`` anywhere in a view becomes a 503 page. Every
+request gets ``request.customer``: the logged-in customer's
+:class:`~wsactions.Account` or ``None``, looked up on first use.
+
+The language: ``LocaleMiddleware``'s choice when it is installed, else
+``LANGUAGE_CODE``, among the languages the shop offers
+(``Settings.locales``); a language the customer picked with the pack's
+switcher comes first.
 
 Helpers for views: :func:`context`, :func:`result`, :func:`current_account`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.middleware.csrf import rotate_token
+from django.middleware.csrf import get_token, rotate_token
+from django.template.loader import render_to_string
+from django.utils.functional import SimpleLazyObject
 
 from ..._action import current_account as _current_account
 from ..._context import Context
 from ..._result import ActionResult
-from ..._view import TemplateView, json_answer
-from ...i18n import negotiate
-from ...models import Account, RequestInfo
+from ..._view import TemplateView
+from ...errors import StorageUnavailableError
+from ...models import Account
 from ...sessions import MappingSession
+from ...web import Answer, Host, RequestCycle, WebRequest
 from .conf import get_config
 
-__all__ = ["WsActionsMiddleware", "context", "current_account", "result", "template_view"]
+__all__ = [
+    "WsActionsMiddleware",
+    "context",
+    "current_account",
+    "cycle",
+    "respond",
+    "result",
+    "template_view",
+]
 
-_STATE = "_wsactions_state"
-
-
-class _State:
-    """What one request keeps: its context, the result of its action, the template view."""
-
-    __slots__ = ("context", "ran", "result", "view")
-
-    def __init__(self, ctx: Context) -> None:
-        self.context = ctx
-        self.result: ActionResult | None = None
-        self.ran = False
-        self.view: TemplateView | None = None
+_CYCLE = "_wsactions_cycle"
 
 
-def _state(request: HttpRequest) -> _State:
-    found = getattr(request, _STATE, None)
-    if isinstance(found, _State):
+def cycle(request: HttpRequest) -> RequestCycle:
+    """This request's cycle (built once): context, result, language, pages."""
+    found = getattr(request, _CYCLE, None)
+    if isinstance(found, RequestCycle):
         return found
-    config = get_config()
     session = request.session
-    optin = request.GET.get("wsoptin")
-    if not optin and request.method == "POST":
-        optin = request.POST.get("wsoptin")
-    # LocaleMiddleware sets LANGUAGE_CODE (Django's active language); without it, the
-    # request's Accept-Language decides.
-    locale = getattr(request, "LANGUAGE_CODE", None) or negotiate(
-        config.settings, request.headers.get("Accept-Language")
-    )
 
-    def cycle() -> None:  # what django.contrib.auth.login does: new session id, new CSRF token
+    def cycle_id() -> None:  # what django.contrib.auth.login does: new session id and token
         session.cycle_key()
         rotate_token(request)
 
-    ctx = config.registry.context(
-        session=MappingSession(session, cycle_id=cycle),
-        storage=config.storage,
-        mailer=config.mailer,
-        request=RequestInfo(
-            client_address=request.META.get("REMOTE_ADDR") or "",
-            optin_token=optin or None,
-            locale=locale,
-        ),
+    def render_layout(template: str, variables: Mapping[str, Any]) -> str:
+        return str(render_to_string(template, dict(variables), request))
+
+    web = WebRequest(
+        method=request.method or "GET",
+        path=request.get_full_path(),
+        query=request.GET,
+        form=request.POST if request.method == "POST" else {},
+        accept=request.headers.get("Accept", ""),
+        accept_language=request.headers.get("Accept-Language", ""),
+        client_address=request.META.get("REMOTE_ADDR") or "",
+        script_root=request.META.get("SCRIPT_NAME") or "",
+        # LocaleMiddleware's choice, else the project's language
+        framework_locale=getattr(request, "LANGUAGE_CODE", None)
+        or getattr(django_settings, "LANGUAGE_CODE", None),
+        native=request,
     )
-    state = _State(ctx)
-    setattr(request, _STATE, state)
-    return state
+    host = Host(
+        csrf_field=lambda: ("csrfmiddlewaretoken", get_token(request)),
+        render_layout=render_layout,
+    )
+    made = get_config().area.cycle(web, MappingSession(session, cycle_id=cycle_id), host)
+    setattr(request, _CYCLE, made)
+    return made
 
 
 def context(request: HttpRequest) -> Context:
     """This request's context (built once): for ``wsactions.rights.for_request``,
     ``wsactions.logins.end_all``, ``wsactions.optin.issue`` …"""
-    return _state(request).context
+    return cycle(request).ctx
 
 
 def result(request: HttpRequest) -> ActionResult | None:
     """The result of the action this request ran, if any."""
-    return _state(request).result
+    found = getattr(request, _CYCLE, None)
+    return found.result if isinstance(found, RequestCycle) else None
 
 
 def current_account(request: HttpRequest) -> Account | None:
@@ -109,15 +119,18 @@ def current_account(request: HttpRequest) -> Account | None:
 
 def template_view(request: HttpRequest) -> TemplateView:
     """The template globals of this request (made once, after the action ran)."""
-    state = _state(request)
-    if state.view is None:
-        state.view = TemplateView(get_config().registry, state.context, state.result)
-    return state.view
+    return cycle(request).view
 
 
-def _wants_json(request: HttpRequest) -> bool:
-    preferred = request.get_preferred_type(["text/html", "application/json"])
-    return bool(preferred == "application/json")
+def respond(answer: Answer) -> HttpResponse:
+    """A Django response for an answer of the request cycle."""
+    if answer.location is not None:
+        redirect = HttpResponseRedirect(answer.location)
+        redirect.status_code = answer.status
+        return redirect
+    if answer.json is not None:
+        return JsonResponse(dict(answer.json), status=answer.status)
+    return HttpResponse(answer.html or "", status=answer.status)
 
 
 class WsActionsMiddleware:
@@ -127,6 +140,7 @@ class WsActionsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.customer = SimpleLazyObject(lambda: current_account(request))
         return self.get_response(request)
 
     def process_view(
@@ -137,30 +151,14 @@ class WsActionsMiddleware:
         view_kwargs: dict[str, Any],
     ) -> HttpResponse | None:
         """Run the named action (after Django's CSRF check, which runs in process_view too)."""
-        if request.method == "POST" and "wsact" in request.POST:
-            form: Any = request.POST
-            follow = False
-        elif request.method == "GET" and "wsact" in request.GET:
-            form = request.GET
-            follow = True
-        else:
+        posted = request.method == "POST" and "wsact" in request.POST
+        if not posted and not (request.method == "GET" and "wsact" in request.GET):
             return None
-        state = _state(request)
-        if state.ran:  # pragma: no cover - process_view runs once per request
-            return None
-        registry = get_config().registry
-        ctx = state.context
-        ran = registry.follow(ctx, form) if follow else registry.execute(ctx, form)
-        state.ran = True
-        state.result = ran
-        state.view = None
-        if ran is None:
-            return None
-        spec = registry.get(ran.name)
-        if _wants_json(request) or (spec is not None and spec.trigger == "ajax"):
-            return JsonResponse(json_answer(ctx, ran))
-        if ran.redirect:
-            response = HttpResponseRedirect(ran.redirect)
-            response.status_code = 303
-            return response
+        answer = cycle(request).run()
+        return None if answer is None else respond(answer)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A database that is down answers 503 with a translated page."""
+        if isinstance(exception, StorageUnavailableError):
+            return respond(cycle(request).unavailable())
         return None

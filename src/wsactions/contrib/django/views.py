@@ -1,7 +1,9 @@
-"""The account area's views: one per page of the template pack, plus its two static files.
+"""The account area's views: one per page of the template pack, plus its static files.
 
-The middleware has run the action already; a page view only renders its
-template (Jinja2, see :mod:`wsactions.contrib.django.jinja2`).
+The middleware has run the action already; a page view hands the page to
+the request cycle, which renders it (Jinja2, with the shop's catalogues) in
+``WSACTIONS["LAYOUT"]`` if the project names one, a template of Django's own
+language.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from .conf import PAGES, STATIC_DIR, STATIC_FILES, get_config
-from .middleware import context, current_account
+from ...web import STATIC_DIR, STATIC_FILES
+from .conf import get_config
+from .middleware import current_account, cycle, respond
 
 __all__ = ["login_required", "page", "static_file"]
 
@@ -25,12 +27,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def page(name: str) -> Callable[[HttpRequest], HttpResponse]:
-    """The view of page *name* of :data:`~wsactions.contrib.django.conf.PAGES`."""
-    template = PAGES[name][1]
+    """The view of page *name* of the pack."""
 
     @require_http_methods(["GET", "POST"])
     def view(request: HttpRequest) -> HttpResponse:
-        return render(request, template)
+        return respond(cycle(request).page(name))
 
     view.__name__ = view.__qualname__ = f"wsactions_{name}"
     return cast(Callable[[HttpRequest], HttpResponse], view)
@@ -60,7 +61,8 @@ def login_required(view: F) -> F:
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if current_account(request) is None:
             target = str(reverse("wsactions:login"))
-            back = get_config().registry.safe_target(context(request), request.get_full_path())
+            here = cycle(request)
+            back = get_config().registry.safe_target(here.ctx, here.request.path)
             if back:
                 target += f"?next={quote(back)}"
             response = HttpResponseRedirect(target)
