@@ -13,7 +13,8 @@ Needs the context processor ``wsactions.contrib.django.context_processors.wsacti
       <input type="password" name="password">
       <button>Log in</button>
     </form>
-    {% wscurrent as current %}{{ current.notice|default:"" }}
+    {% wsresult as result %}{{ result.notice|default:"" }}   {# the action this request ran #}
+    {{ wsAccount.email }}                       {# the customer (the context processor) #}
     <a href="{% wsurl 'Logout' '/' %}">Log out</a>
     {% wssession "basket" %}
     {% wstarget request.GET.next "/account/" as back %}<a href="{{ back }}">Back</a>
@@ -56,8 +57,17 @@ def wsaction(context: template.Context, name: str) -> HandleView:
 
 
 @register.simple_tag(takes_context=True)
+def wsresult(context: template.Context) -> CurrentView:
+    """``{% wsresult as result %}``: the result of the action this request ran (empty name
+    if none) — ``wsActions.current``. Not the customer: that is ``wsAccount`` (the context
+    processor) or ``request.customer``."""
+    return _view(context).wsActions.current
+
+
+@register.simple_tag(takes_context=True)
 def wscurrent(context: template.Context) -> CurrentView:
-    """``{% wscurrent as current %}``: the action this request ran (empty name if none)."""
+    """``{% wscurrent as current %}``: the same as ``{% wsresult %}`` (the seed's name,
+    ``wsActions.current``: the action this request ran, not the current customer)."""
     return _view(context).wsActions.current
 
 

@@ -1,0 +1,116 @@
+"""The Flask adapter on the shared request cycle: a German shop, a Jinja layout of the
+shop's own, page groups and paths, and 503 when the database is down."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import flask
+import pytest
+
+from wsactions import RecordingMailer
+from wsactions.backends.memory import MemoryStorage
+from wsactions.contrib.flask import WsActions
+from wsactions.errors import StorageUnavailableError
+from wsactions.settings import TESTING_HASHING
+
+PW = "correct horse battery staple 42"
+LAYOUT = """<!doctype html><html lang="{{ wsLang }}"><head><title>{{ wsTitle }} · Laden</title>
+{{ wsHead }}</head><body><header>Ladenkopf {{ wsNav }}</header><main>{{ wsContent }}</main>
+<footer>Impressum: Laden GmbH</footer>{{ wsScripts }}</body></html>"""
+
+
+def make_app(tmp_path: Path, **config: Any) -> tuple[flask.Flask, RecordingMailer]:
+    templates = tmp_path / "templates" / "shop"
+    templates.mkdir(parents=True)
+    (templates / "layout.html").write_text(LAYOUT, "utf-8")
+    app = flask.Flask(
+        "webshop", instance_path=str(tmp_path), template_folder=str(tmp_path / "templates")
+    )
+    sent = RecordingMailer()
+    app.config.update(
+        SECRET_KEY="flask-web-secret-key-0123456789-0123456789",
+        WSACTIONS_BASE_URL="http://localhost",
+        WSACTIONS_SETTINGS={"password_hashing": TESTING_HASHING, "locales": ("de",)},
+        **config,
+    )
+    WsActions(app, storage=MemoryStorage(), mailer=sent)
+    return app, sent
+
+
+def hidden(page: str, action: str) -> dict[str, str]:
+    for form in re.findall(r"<form\b.*?</form>", page, re.S):
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+        if fields.get("wsact") == action:
+            return fields
+    raise AssertionError(action)
+
+
+def test_a_german_shop_for_an_english_browser(tmp_path: Path) -> None:
+    """Settings.locales = ("de",): pages, messages and mails German, the account's mail
+    language German, whatever Accept-Language says."""
+    app, sent = make_app(tmp_path)
+    client = app.test_client()
+    english = {"Accept-Language": "en-US,en;q=0.9"}
+    page = client.get("/account/register", headers=english).get_data(as_text=True)
+    assert '<html lang="de">' in page
+    form = hidden(page, "AccountRegister")
+    values = {"email": "ann@example.com", "password": PW, "passwordRepeat": PW}
+    client.post("/account/register", data={**form, **values}, headers=english)
+    assert sent.outbox[-1].locale == "de"
+    assert "E-Mail-Adresse" in sent.outbox[-1].subject
+    storage = app.extensions["wsactions"].storage
+    account = storage.accounts.find_account("ann@example.com")
+    assert account is not None
+    assert account.locale == "de"
+    assert "wsa-language" not in page  # one language: no switcher
+
+
+def test_pages_in_the_shops_jinja_layout(tmp_path: Path) -> None:
+    """WSACTIONS_LAYOUT names a Jinja template of the app: the pack's page inside it."""
+    app, _ = make_app(tmp_path, WSACTIONS_LAYOUT="shop/layout.html")
+    page = app.test_client().get("/account/login").get_data(as_text=True)
+    assert page.startswith("<!doctype html>")
+    assert "Ladenkopf" in page
+    assert "<nav" in page.split("<header>", 1)[1].split("</header>", 1)[0]
+    assert 'name="wsact" value="Login"' in page
+    assert "&lt;form" not in page
+    assert "Impressum: Laden GmbH" in page
+    assert " · Laden</title>" in page
+
+
+def test_page_groups_and_paths(tmp_path: Path) -> None:
+    """WSACTIONS_PAGES and WSACTIONS_PATHS: pages left out are 404, renamed paths served."""
+    app, _ = make_app(
+        tmp_path, WSACTIONS_PAGES=["account"], WSACTIONS_PATHS={"register": "registrieren"}
+    )
+    client = app.test_client()
+    assert client.get("/account/cards").status_code == 404
+    assert client.get("/account/register").status_code == 404
+    assert client.get("/account/registrieren").status_code == 200
+
+
+def test_database_down_is_503(tmp_path: Path) -> None:
+    """A StorageUnavailableError in a host view is a 503 page in the shop's language."""
+    app, _ = make_app(tmp_path)
+
+    @app.route("/broken")
+    def broken() -> str:
+        raise StorageUnavailableError("the database did not answer")
+
+    response = app.test_client().get("/broken")
+    assert response.status_code == 503
+    assert '<html lang="de">' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", ["smtp", 42])
+def test_mailer_mistakes_name_the_key(tmp_path: Path, value: Any) -> None:
+    """A MAILER that is no Mailer is refused, naming WSACTIONS_MAILER."""
+    from wsactions.errors import ConfigurationError
+
+    app = flask.Flask("x", instance_path=str(tmp_path))
+    app.config.update(SECRET_KEY="x" * 40, WSACTIONS_MAILER=value)
+    with pytest.raises(ConfigurationError, match="WSACTIONS_MAILER"):
+        WsActions(app, storage=MemoryStorage())
