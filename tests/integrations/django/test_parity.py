@@ -152,7 +152,8 @@ def journey(browser: Browser) -> list[Any]:
     page(mailed_path(browser))
     wrong = {"id": EMAIL, "password": "wrong password 1 x"}
     answer(browser.submit("/account/login", "Login", wrong, json=True))
-    answer(browser.submit("/account/login", "Login", {"id": EMAIL, "password": PW, "wstarget": "/x"}))
+    right = {"id": EMAIL, "password": PW, "wstarget": "/x"}
+    answer(browser.submit("/account/login", "Login", right))
     page("/account/")
     answer(browser.submit("/account/", "LanguageUpdate", {"locale": "de"}, json=True))
     answer(browser.submit("/account/", "accountDisplayNameUpdate", {"displayName": ""}, json=True))
