@@ -3,11 +3,9 @@
 from django.shortcuts import render
 from django.urls import include, path
 
-from wsactions.contrib.django.middleware import current_account
-
 
 def home(request):
-    return render(request, "home.html", {"account": current_account(request)})
+    return render(request, "home.html")
 
 
 urlpatterns = [path("", home), path("account/", include("wsactions.contrib.django.urls"))]
