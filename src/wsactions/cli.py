@@ -148,7 +148,11 @@ def _demo(argv: Sequence[str]) -> int:
 
 
 def _db(args: argparse.Namespace) -> int:
-    from sqlalchemy.engine import make_url
+    try:
+        from sqlalchemy.engine import make_url
+    except ImportError:  # the SQL backend is an extra
+        sys.stderr.write("wsactions db needs the SQL backend: pip install 'wsactions[sql]'\n")
+        return 2
     from sqlalchemy.exc import ArgumentError
 
     from .backends.sql import StorageUnavailableError, migrate

@@ -10,10 +10,10 @@ code or configuration::
     │   └── SchemaError            (the database's schema is missing or outdated)
     ├── ActionRegistrationError    (also a ValueError)
     │   └── UndeclaredCodeError
-    ├── StoreError
-    │   └── CardDataRefusedError   (also a ValueError)
-    ├── StorageUnavailableError    (the database is down or too slow: answer 503)
-    │   └── StorageConflictError   (a unit of work lost a deadlock or serialization check)
+    ├── StoreError                 (raised by a store)
+    │   ├── CardDataRefusedError   (also a ValueError)
+    │   └── StorageUnavailableError (the database is down or too slow: answer 503)
+    │       └── StorageConflictError (a unit of work lost a deadlock or serialization check)
     └── UnknownActionError         (also a KeyError)
 """
 
@@ -42,14 +42,15 @@ class UndeclaredCodeError(ActionRegistrationError):
 
 
 class StoreError(WsactionsError):
-    """A store was used against its contract."""
+    """A store refused what it was asked: it was used against its contract, or its
+    database is in trouble; never raised directly."""
 
 
 class CardDataRefusedError(StoreError, ValueError):
     """A saved card carried what looks like a full card number; only pseudonyms may be stored."""
 
 
-class StorageUnavailableError(WsactionsError):
+class StorageUnavailableError(StoreError):
     """The database could not be reached or did not answer in time; nothing was kept.
 
     The only exception a database backend raises for database trouble: hosts
