@@ -13,6 +13,7 @@ from babel.messages.pofile import read_po
 
 import wsactions
 from wsactions import ActionError, RequestInfo, default_registry
+from wsactions._catalogs import pack_strings, stale
 from wsactions.cli import main
 from wsactions.i18n import LOCALES, error_message, mail_text, negotiate, required_keys
 from wsactions.mail import MAIL_KINDS, MailTemplate
@@ -38,10 +39,33 @@ def test_every_required_message_is_translated(locale: str) -> None:
 
 
 def test_template_lists_the_required_ids() -> None:
-    """wsactions.pot holds exactly the required ids (regenerate it when actions change)."""
+    """wsactions.pot holds exactly the required ids and the template pack's strings
+    (regenerate it with ``python -m wsactions._catalogs``)."""
     with (LOCALE_DIR / "wsactions.pot").open("rb") as stream:
         ids = {m.id for m in read_po(stream) if m.id}
-    assert ids == set(required_keys(SPECS, MAIL_KINDS))
+    assert ids == set(required_keys(SPECS, MAIL_KINDS)) | set(pack_strings())
+
+
+def test_every_pack_string_is_translated_in_german() -> None:
+    """Each string Babel extracts from the pack's and the demo's templates has a German
+    translation (English needs none: the ids are English)."""
+    found = catalogue("de")
+    missing = [text for text in pack_strings() if not found.get(text)]
+    assert missing == []
+
+
+def test_pack_strings_keep_their_placeholders_in_german() -> None:
+    """A German pack string fills in the same values as its English id."""
+    found = catalogue("de")
+    for text in pack_strings():
+        names = sorted(re.findall(r"%\((\w+)\)s", text))
+        assert sorted(re.findall(r"%\((\w+)\)s", found[text])) == names, text
+
+
+def test_catalogues_are_not_stale() -> None:
+    """Regenerating the catalogues (``python -m wsactions._catalogs``) gives the committed
+    template and catalogues: no string of the pack is missing from them."""
+    assert [str(path.relative_to(LOCALE_DIR)) for path in stale()] == []
 
 
 @pytest.mark.parametrize("locale", LOCALES)

@@ -3,7 +3,10 @@
 A small Flask shop on 127.0.0.1:8000 with the shipped template pack, a
 visible outbox (so the mailed links can be clicked), a guest checkout and a
 failed payment to try the guest and payment-lock pages, and a seeded B2B
-company. Demo only: never expose it to a network.
+company. ``--lang de`` serves it in German only (whatever the browser asks);
+without it the browser's language chooses among the shipped ones. The demo's
+own pages are templates in ``demo_templates/`` whose strings are in the
+catalogues like the pack's. Demo only: never expose it to a network.
 
 What a web page open in the same browser can do to the demo, and why not:
 
@@ -39,6 +42,7 @@ import flask
 
 from .backends.sql import SqlStorage, upgrade
 from .contrib.flask import WsActions, context, cycle
+from .i18n import LOCALES
 from .mail import Mail
 from .models import Account, GuestCheckout, PrivilegeGroup, Privileges
 from .pages import DEFAULT_GROUPS
@@ -60,45 +64,9 @@ _HOST_HEADER = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::[0-9]{1,5})?", re.I
 #: The demo's own state-changing buttons: route name -> path.
 _DEMO_FORMS = {"guest_checkout": "/demo/guest-checkout", "failed_payment": "/demo/failed-payment"}
 
-_HOME = """{% extends "wsactions/base.html" %}
-{% block title %}wsactions demo shop{% endblock %}
-{% block content %}
-<h1>wsactions demo shop</h1>
-<p>Every customer-account page of the template pack, on a SQLite file. Mails are not
-sent: they appear in the <a href="{{ urls.outbox }}">outbox</a>, where their links
-can be clicked.</p>
-<ul>
-  <li><a href="{{ wsPages.register }}">Register</a> or <a href="{{ wsPages.login }}">log in</a></li>
-  <li>The seeded company: <code>{{ admin }}</code> (admin) and <code>{{ employee }}</code>,
-      password <code>{{ password }}</code></li>
-  <li><form method="post" action="{{ urls.guest_checkout }}">
-      <input type="hidden" name="wscsrf" value="{{ tokens.guest_checkout }}">
-      <button type="submit">Finish a guest checkout</button>, then turn it into an account
-    </form></li>
-  <li><form method="post" action="{{ urls.failed_payment }}">
-      <input type="hidden" name="wscsrf" value="{{ tokens.failed_payment }}">
-      <button type="submit">Fail a payment</button> to see the payment lock
-    </form></li>
-</ul>
-{% endblock %}"""
-
-_OUTBOX = """{% extends "wsactions/base.html" %}
-{% block title %}Outbox{% endblock %}
-{% block content %}
-<h1>Outbox</h1>
-{% for mail in mails|reverse %}
-<article class="wsa-card">
-  <h2>{{ mail.subject }}</h2>
-  <p>To: {{ mail.to }}</p>
-  <pre>{{ mail.text }}</pre>
-  {% for link in mail.links %}
-  <p><a class="wsa-outbox-link" href="{{ link }}">Open the link</a></p>
-  {% endfor %}
-</article>
-{% else %}
-<p>No mails yet.</p>
-{% endfor %}
-{% endblock %}"""
+#: The demo shop's name, in the language it is served in (``--lang``).
+_SHOP_NAMES = {"de": "wsactions-Demoshop"}
+_SHOP_NAME = "wsactions demo shop"
 
 
 class Outbox:
@@ -115,8 +83,11 @@ class Outbox:
         print(f"[outbox] {mail.subject} -> {mail.to}", flush=True)
 
 
-def create_app(data_dir: Path, *, base_url: str = "http://127.0.0.1:8000") -> flask.Flask:
-    """The demo's Flask application, keeping its data (and its secret key) in *data_dir*."""
+def create_app(
+    data_dir: Path, *, base_url: str = "http://127.0.0.1:8000", lang: str | None = None
+) -> flask.Flask:
+    """The demo's Flask application, keeping its data (and its secret key) in *data_dir*;
+    with *lang* (``"de"``) the shop offers only that language."""
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     key_file = data_dir / "secret_key"
@@ -127,7 +98,9 @@ def create_app(data_dir: Path, *, base_url: str = "http://127.0.0.1:8000") -> fl
     upgrade(url)
     storage = SqlStorage(url)
     sent = Outbox()
-    app = flask.Flask("wsactions.demo", instance_path=str(data_dir))
+    app = flask.Flask(
+        "wsactions.demo", instance_path=str(data_dir), template_folder="demo_templates"
+    )
     own = _host_name(urlsplit(base_url).netloc)  # the address given with --host
     hosts = LOCAL_HOSTS if own is None else LOCAL_HOSTS | {own}
 
@@ -141,23 +114,23 @@ def create_app(data_dir: Path, *, base_url: str = "http://127.0.0.1:8000") -> fl
         SESSION_COOKIE_SAMESITE="Lax",
         SECRET_KEY=key_file.read_text("utf-8").strip(),
         WSACTIONS_BASE_URL=base_url,
-        WSACTIONS_SHOP_NAME="wsactions demo shop",
+        WSACTIONS_SHOP_NAME=_SHOP_NAMES.get(lang or "", _SHOP_NAME),
         # the session page (variables, payment lock) is for developers: not in the menu
         WSACTIONS_PAGES=(*DEFAULT_GROUPS, "session"),
         WSACTIONS_SETTINGS={
             "customer_data_fields": frozenset({"phone", "company"}),
-            "companies_on_registration": True,
+            **({"locales": (lang,)} if lang else {}),
         },
     )
     WsActions(app, storage=storage, mailer=sent)
-    _seed(storage, app.extensions["wsactions"].registry.settings)
+    _seed(storage, app.extensions["wsactions"].registry.settings, lang or "en")
     app.extensions["wsactions_demo_outbox"] = sent
 
     @app.route("/")
     def home() -> str:
         tokens = {name: _demo_token(name, create=True) for name in _DEMO_FORMS}
-        return cycle().render_string(
-            _HOME,
+        return cycle().render(
+            "demo/home.html",
             admin=DEMO_ADMIN,
             employee=DEMO_EMPLOYEE,
             password=DEMO_PASSWORD,
@@ -167,7 +140,7 @@ def create_app(data_dir: Path, *, base_url: str = "http://127.0.0.1:8000") -> fl
 
     @app.route("/outbox")
     def outbox() -> str:
-        return cycle().render_string(_OUTBOX, mails=list(sent.mails))
+        return cycle().render("demo/outbox.html", mails=list(sent.mails))
 
     @app.post(_DEMO_FORMS["guest_checkout"])
     def guest_checkout() -> flask.typing.ResponseReturnValue:
@@ -175,7 +148,7 @@ def create_app(data_dir: Path, *, base_url: str = "http://127.0.0.1:8000") -> fl
         address = {
             "type": "bill",
             "firstName": "Gina",
-            "lastName": "Guest",
+            "lastName": "Gerber",
             "street": "Marktplatz",
             "houseNumber": "1",
             "zip": "10115",
@@ -184,7 +157,7 @@ def create_app(data_dir: Path, *, base_url: str = "http://127.0.0.1:8000") -> fl
         }
         email = f"guest-{secrets.token_hex(3)}@example.com"
         context().session.set_guest_checkout(
-            GuestCheckout(email=email, addresses=(address,), display_name="Gina Guest")
+            GuestCheckout(email=email, addresses=(address,), display_name="Gina Gerber")
         )
         return flask.redirect(flask.url_for("wsactions.guest"), 303)
 
@@ -226,8 +199,9 @@ def _check_demo_token(name: str) -> None:
         flask.abort(400)
 
 
-def _seed(store: Storage, settings: Settings | None) -> None:
-    """The demo company: an admin, an employee and a privilege group with a budget."""
+def _seed(store: Storage, settings: Settings | None, lang: str) -> None:
+    """The demo company: an admin, an employee and a privilege group with a budget (its
+    name and the accounts' mail language in *lang*)."""
     if settings is None:  # pragma: no cover - WsActions sets them
         return
     admin_key = parse_email(DEMO_ADMIN)
@@ -235,6 +209,7 @@ def _seed(store: Storage, settings: Settings | None) -> None:
         return
     hasher = hasher_for(settings.password_hashing)
     company = "demo-company"
+    group_name = "Einkauf" if lang == "de" else "Purchasing"
     with store.transaction():
         for email, is_admin in ((DEMO_ADMIN, True), (DEMO_EMPLOYEE, False)):
             parsed = parse_email(email)
@@ -246,33 +221,33 @@ def _seed(store: Storage, settings: Settings | None) -> None:
                     email=parsed.address,
                     email_key=parsed.key,
                     password_hash=hasher.hash(DEMO_PASSWORD),
-                    display_name="Demo Boss" if is_admin else "Demo Buyer",
+                    display_name="Dana Demo" if is_admin else "Bo Becker",
                     verified=True,
                     security_stamp=secrets.token_urlsafe(16),
                     company_id=company,
                     admin=is_admin,
                     privilege_group_id=None if is_admin else "purchasing",
-                    locale="en",
+                    locale=lang,
                 )
             )
         store.accounts.add_group(
             PrivilegeGroup(
                 id="purchasing",
                 company_id=company,
-                name="Purchasing",
+                name=group_name,
                 budget_since=time.time(),
                 privileges=Privileges(
                     allowed_payment_methods=frozenset({"invoice", "prepayment"}),
                     payment_limit_per_order=Decimal(500),
                     payment_limit=Decimal(5000),
-                    group_name="Purchasing",
+                    group_name=group_name,
                 ),
             )
         )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``wsactions demo [--host 127.0.0.1] [--port 8000] [--data DIR]``."""
+    """``wsactions demo [--host 127.0.0.1] [--port 8000] [--data DIR] [--lang de]``."""
     parser = argparse.ArgumentParser(prog="wsactions demo", description=__doc__)
     parser.add_argument(
         "--host",
@@ -282,9 +257,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--data", type=Path, default=Path("wsactions-demo"), help="data folder")
+    parser.add_argument(
+        "--lang",
+        choices=LOCALES,
+        help="serve the shop in this language only (default: the browser's choice)",
+    )
     args = parser.parse_args(argv)
     base_url = f"http://{_url_host(args.host)}:{args.port}"
-    app = create_app(args.data, base_url=base_url)
+    app = create_app(args.data, base_url=base_url, lang=args.lang)
     print(
         f"wsactions demo on {base_url}/ (data in {args.data}/)\n"
         f"seeded company admin {DEMO_ADMIN}, employee {DEMO_EMPLOYEE}, "

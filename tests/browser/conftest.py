@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,8 @@ CHROMIUM_ARGS = [
 ]
 #: Every wait of a journey (navigation, locator, expect) gives up after this many ms.
 TIMEOUT_MS = 10_000
+#: A small phone's viewport: no page may be wider (``new_context(viewport=PHONE)``).
+PHONE = {"width": 375, "height": 740}
 #: Where failed journeys leave a screenshot: outside the repository on purpose.
 SCREENSHOTS = Path(os.environ.get("WSACTIONS_SCREENSHOTS", "/tmp/wsactions-screenshots"))  # noqa: S108
 
@@ -85,6 +88,20 @@ class DemoServer:
 @pytest.fixture(scope="session")
 def server(_browser_available: None) -> Iterator[DemoServer]:
     """The demo app (production argon2 hashing, a fresh SQLite file) on a free port."""
+    with _serve() as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def german_server(_browser_available: None) -> Iterator[DemoServer]:
+    """Same as :func:`server`, for ``wsactions demo --lang de``: a German shop."""
+    with _serve(lang="de") as served:
+        yield served
+
+
+@contextmanager
+def _serve(lang: str | None = None) -> Iterator[DemoServer]:
+    """The demo app in *lang* on a free port of 127.0.0.1, served in a thread."""
     apps: list[flask.Flask] = []
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -93,7 +110,7 @@ def server(_browser_available: None) -> Iterator[DemoServer]:
     httpd: BaseWSGIServer = make_server("127.0.0.1", 0, wsgi, threaded=True)
     url = f"http://127.0.0.1:{httpd.port}"
     with tempfile.TemporaryDirectory(prefix="wsactions-browser-") as data:
-        app = create_app(Path(data) / "demo", base_url=url)
+        app = create_app(Path(data) / "demo", base_url=url, lang=lang)
         apps.append(app)
         thread = threading.Thread(target=httpd.serve_forever, name="demo-server", daemon=True)
         thread.start()
@@ -157,12 +174,13 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def new_context(browser: Browser) -> Iterator[Callable[[], BrowserContext]]:
-    """Makes fresh browser contexts (own cookies) for one test; all closed at its end."""
+def new_context(browser: Browser) -> Iterator[Callable[..., BrowserContext]]:
+    """Makes fresh browser contexts (own cookies, an American English browser) for one
+    test, given Playwright's context options (``viewport=PHONE``); all closed at its end."""
     made: list[BrowserContext] = []
 
-    def make() -> BrowserContext:
-        context = browser.new_context(locale="en-US")
+    def make(**options: Any) -> BrowserContext:
+        context = browser.new_context(locale="en-US", **options)
         context.set_default_timeout(TIMEOUT_MS)
         context.set_default_navigation_timeout(TIMEOUT_MS)
         made.append(context)
