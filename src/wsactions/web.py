@@ -224,6 +224,35 @@ class AccountArea:
         ``_USER`` / ``_PASSWORD`` / ``_FROM``, ``REGISTRY``. *key_name* spells a key as
         the host's configuration does, for error messages.
         """
+        settings, pages = cls.read_config(
+            get, secret_key=secret_key, secret_key_fallbacks=secret_key_fallbacks, key_name=key_name
+        )
+        chosen_registry = registry or _load(get("REGISTRY"))
+        if chosen_registry is not None and not isinstance(chosen_registry, ActionRegistry):
+            chosen_registry = chosen_registry(settings)
+        selector = _load(get("LOCALE_SELECTOR"))
+        return cls(
+            settings=settings,
+            storage=storage or _storage(get, default_storage),
+            mailer=mailer
+            or _mailer(get, debug=debug, framework_mailer=framework_mailer, key_name=key_name),
+            registry=chosen_registry,
+            pages=pages,
+            layout=get("LAYOUT"),
+            locale_selector=selector,
+            template_loaders=template_loaders,
+        )
+
+    @staticmethod
+    def read_config(
+        get: Callable[[str], Any],
+        *,
+        secret_key: str | bytes,
+        secret_key_fallbacks: Iterable[str | bytes] = (),
+        key_name: Callable[[str], str] = str,
+    ) -> tuple[Settings, PageTable]:
+        """The :class:`Settings` and the page table a configuration describes, without
+        making a storage or a mailer (what a configuration check needs)."""
         if not secret_key:
             raise ConfigurationError("a secret key is needed: it signs tokens and links")
         pages = PageTable(
@@ -245,24 +274,9 @@ class AccountArea:
             )
         values.update(extra)
         try:
-            settings = Settings(**values)
+            return Settings(**values), pages
         except TypeError as error:  # an unknown Settings argument
             raise ConfigurationError(f"{key_name('SETTINGS')}: {error}") from error
-        chosen_registry = registry or _load(get("REGISTRY"))
-        if chosen_registry is not None and not isinstance(chosen_registry, ActionRegistry):
-            chosen_registry = chosen_registry(settings)
-        selector = _load(get("LOCALE_SELECTOR"))
-        return cls(
-            settings=settings,
-            storage=storage or _storage(get, default_storage),
-            mailer=mailer
-            or _mailer(get, debug=debug, framework_mailer=framework_mailer, key_name=key_name),
-            registry=chosen_registry,
-            pages=pages,
-            layout=get("LAYOUT"),
-            locale_selector=selector,
-            template_loaders=template_loaders,
-        )
 
     def cycle(
         self, request: WebRequest, session: Session, host: Host | None = None

@@ -33,7 +33,7 @@ module may import :data:`TEMPLATE_DIR` from it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ import attrs
 from ..._registry import ActionRegistry
 from ...errors import ConfigurationError
 from ...mail import BackgroundMailer, Mail
-from ...pages import OPTIN_PAGES, PAGES, PageTable
+from ...pages import OPTIN_PAGES, PAGES
 from ...protocols import Mailer, Storage
 from ...settings import Settings
 from ...web import PACK_TEMPLATES, STATIC_DIR, STATIC_FILES, AccountArea
@@ -158,32 +158,28 @@ def url_prefix(raw: Mapping[str, Any] | None = None) -> str:
     return f"/{value}/" if value else "/"
 
 
-def settings_kwargs(raw: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The keyword arguments of :class:`~wsactions.Settings` the Django settings give."""
-    from django.conf import settings as django_settings
-
-    raw = raw if raw is not None else _raw()
-    pages = PageTable(url_prefix(raw), groups=raw.get("PAGES"), paths=raw.get("PATHS"))
-    values: dict[str, Any] = {
-        "secret_key": getattr(django_settings, "SECRET_KEY", "") or "",
-        "secret_key_fallbacks": tuple(getattr(django_settings, "SECRET_KEY_FALLBACKS", ()) or ()),
-        "base_url": raw.get("BASE_URL"),
-        "shop_name": raw.get("SHOP_NAME", ""),
-        "optin_paths": pages.optin_paths(),
-    }
-    extra = raw.get("SETTINGS") or {}
-    if not isinstance(extra, Mapping):
-        raise ConfigurationError('WSACTIONS["SETTINGS"] must be a dict of Settings arguments')
-    values.update(extra)
-    return values
-
-
 def read_settings() -> Settings:
     """:class:`~wsactions.Settings` from the Django settings (raises ``ConfigurationError``)."""
-    try:
-        return Settings(**settings_kwargs())
-    except TypeError as error:  # an unknown Settings argument
-        raise ConfigurationError(f'WSACTIONS["SETTINGS"]: {error}') from error
+    settings, _ = AccountArea.read_config(_get(_raw()), key_name=_key_name, **_secrets())
+    return settings
+
+
+def _get(raw: Mapping[str, Any]) -> Callable[[str], Any]:
+    """Reads one key of ``WSACTIONS`` (``URL_PREFIX`` as ``/path/``)."""
+    return lambda key: url_prefix(raw) if key == "URL_PREFIX" else raw.get(key)
+
+
+def _key_name(key: str) -> str:
+    return f'WSACTIONS["{key}"]'
+
+
+def _secrets() -> dict[str, Any]:
+    from django.conf import settings as django_settings
+
+    return {
+        "secret_key": getattr(django_settings, "SECRET_KEY", "") or "",
+        "secret_key_fallbacks": tuple(getattr(django_settings, "SECRET_KEY_FALLBACKS", ()) or ()),
+    }
 
 
 def _django_mailer(raw: Mapping[str, Any]) -> Mailer:
@@ -221,19 +217,15 @@ def _area(raw: Mapping[str, Any]) -> AccountArea:
 
         return DjangoStorage()
 
-    def get(key: str) -> Any:
-        return url_prefix(raw) if key == "URL_PREFIX" else raw.get(key)
-
     dirs = _template_dirs(raw)
     return AccountArea.from_config(
-        get,
-        secret_key=getattr(django_settings, "SECRET_KEY", "") or "",
-        secret_key_fallbacks=tuple(getattr(django_settings, "SECRET_KEY_FALLBACKS", ()) or ()),
+        _get(raw),
         debug=bool(getattr(django_settings, "DEBUG", False)),
         default_storage=default_storage,
         framework_mailer=lambda: _django_mailer(raw),
         template_loaders=[jinja2.FileSystemLoader(dirs)] if dirs else [],
-        key_name=lambda key: f'WSACTIONS["{key}"]',
+        key_name=_key_name,
+        **_secrets(),
     )
 
 
