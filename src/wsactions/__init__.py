@@ -15,15 +15,14 @@ from ._action import (
     Outcome,
     Param,
     action,
-    current_account,
     fail,
     fail_all,
     ok,
 )
 from ._context import Context, RequestInfo, SystemClock
-from ._registry import CONTROL_FIELDS, ActionRegistry, default_registry
+from ._registry import CONTROL_FIELDS, ActionRegistry
 from ._result import ActionError, ActionHandle, ActionResult
-from ._view import TemplateView, json_answer
+from .actions import default_registry
 from .errors import (
     ActionRegistrationError,
     CardDataRefusedError,
@@ -36,6 +35,7 @@ from .errors import (
     WsactionsError,
 )
 from .events import ActionEvent, log_event
+from .logins import current_account
 from .mail import BackgroundMailer, ConsoleMailer, Mail, RecordingMailer, SmtpMailer
 from .models import (
     Account,
@@ -59,6 +59,7 @@ from .settings import (
     Settings,
     TokenLifetimes,
 )
+from .view import TemplateView, json_answer
 
 __all__ = [
     "CONTROL_FIELDS",

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import enum
-import hashlib
-import hmac
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from . import logins, optin, throttles
 from ._result import _EMPTY, ActionError
 from .codes import ENGINE_CODES
-from .mail import Mail
-from .models import Account, TokenRecord
-from .security.tokens import hash_token
+from .models import Account, Mail, TokenRecord
 
 if TYPE_CHECKING:
     from .protocols import AccountStore, ActionContext, CounterStore, LoginStore, TokenStore
@@ -276,7 +273,7 @@ class Call:
         decide on its fields.
         """
         if self._account is False:
-            self._account = logged_in_account(self.ctx, for_update=self.in_unit)
+            self._account = logins.logged_in_account(self.ctx, for_update=self.in_unit)
         return self._account  # type: ignore[return-value]
 
     def forget_account(self) -> None:
@@ -285,7 +282,7 @@ class Call:
 
     def optin_record(self, purposes: Iterable[str] | None = None) -> TokenRecord | None:
         """The request's opt-in token record if valid (and of one of *purposes*); not used up."""
-        record = peek_optin(self.ctx, self.optin_token, self.now)
+        record = optin.peek(self.ctx, self.optin_token, self.now)
         if record is None:
             return None
         wanted = self.spec.optin_purposes if purposes is None else tuple(purposes)
@@ -323,80 +320,5 @@ class Call:
         self.commit_hooks.append(hook)
 
     def counter_key(self, *parts: str) -> str:
-        """A counter key that keeps addresses out of the counter store (keyed hash)."""
-        message = "\x00".join(parts).encode("utf-8", "surrogatepass")
-        return hmac.new(self.settings.secret_bytes, message, hashlib.sha256).hexdigest()
-
-
-#: A login is marked as seen at most this often (seconds): one write per minute, not per request.
-TOUCH_INTERVAL = 60.0
-
-
-def login_id(secret: str) -> str:
-    """The id of the login record whose session holds *secret* (its SHA-256)."""
-    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def logged_in_account(ctx: ActionContext, *, for_update: bool = False) -> Account | None:
-    """The session's account if its login record exists and the account may still log in.
-
-    A session whose login record was ended (Logout elsewhere, a password
-    change, deactivation) or has expired (``Settings.login_lifetime``), whose
-    account was deleted or deactivated, whose
-    security stamp changed, or which is in a subshop the account may no
-    longer use, is logged out here. A session of an account whose rights
-    changed since it last looked gets a new id (S20).
-    """
-    session = ctx.session
-    account_id = session.account_id
-    if account_id is None:
-        return None
-    storage = ctx.storage
-    secret = session.login_secret
-    login = storage.logins.get_login(login_id(secret)) if secret else None
-    now = ctx.clock.now()
-    if login is not None and ctx.settings.login_lifetime.expired(login, now):
-        login = None  # idle or too old: refused here, removed by the next sweep
-    account = (
-        storage.accounts.get_account(account_id, for_update=for_update)
-        if login is not None and login.account_id == account_id
-        else None
-    )
-    if (
-        account is None
-        or not account.may_log_in
-        or not hmac.compare_digest(account.security_stamp, session.security_stamp or "")
-        or (
-            account.allowed_subshops is not None
-            and ctx.request.subshop not in account.allowed_subshops
-        )
-    ):
-        session.log_out()
-        return None
-    if login is not None and now - login.last_seen >= TOUCH_INTERVAL:
-        storage.logins.touch_login(login.id, now)
-    if session.rights_stamp != account.rights_stamp:
-        session.renew(account.rights_stamp)
-    return account
-
-
-def current_account(ctx: ActionContext) -> Account | None:
-    """The account logged in to *ctx*'s session, or ``None``: what a host view asks.
-
-    Checks the server-side login record, so a session logged out elsewhere
-    (or whose password was changed) answers ``None``.
-    """
-    return logged_in_account(ctx)
-
-
-def peek_optin(ctx: ActionContext, token: str | None, now: float) -> TokenRecord | None:
-    """The unexpired record of opt-in *token*, without using it up."""
-    if not token:
-        return None
-    token_hash = hash_token(token)
-    if token_hash is None:
-        return None
-    record = ctx.storage.tokens.get(token_hash)
-    if record is None or not record.valid_at(now):
-        return None
-    return record
+        """Same as :func:`wsactions.throttles.counter_key` with this call's settings."""
+        return throttles.counter_key(self.settings, *parts)

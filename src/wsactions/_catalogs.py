@@ -82,7 +82,7 @@ def _position(item: tuple[str, int, object, list[str], object]) -> tuple[str, in
 
 def _template(creation_date: datetime) -> Catalog:
     from .i18n import required_keys
-    from .mail import MAIL_KINDS
+    from .mails import MAIL_KINDS
 
     registry_specs = _specs()
     catalog = Catalog(project="wsactions", creation_date=creation_date, fuzzy=False)
@@ -96,7 +96,7 @@ def _template(creation_date: datetime) -> Catalog:
 
 
 def _specs() -> Sequence[ActionSpec]:
-    from ._registry import default_registry
+    from .actions import default_registry
 
     return default_registry().actions
 

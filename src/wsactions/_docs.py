@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ._registry import default_registry
 from ._result import ActionError
+from .actions import default_registry
 from .i18n import LOCALES, error_message, success_message
 from .settings import Settings
 

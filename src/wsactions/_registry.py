@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from hmac import compare_digest
 from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
@@ -559,16 +559,3 @@ def _binding(ctx: ActionContext) -> str:
             "the session returned no CSRF binding although asked to create one"
         )
     return binding
-
-
-def default_registry(
-    settings: Settings | None = None, *, families: Iterable[str] | None = None
-) -> ActionRegistry:
-    """A registry with every built-in action (of *families*, all when ``None``)."""
-    from .actions import builtin_actions
-
-    registry = ActionRegistry(settings=settings)
-    for spec in builtin_actions():
-        if families is None or spec.family in families:
-            registry.register(spec)
-    return registry

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._action import ActionSpec
-from ._registry import default_registry
 from ._result import ActionError
+from .actions import default_registry
 from .i18n import catalogs, error_message
 from .settings import Settings
 

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._result import ActionError, ActionResult
-from .mail import LINK_MAIL_KINDS, render_mail_template
+from .mails import LINK_MAIL_KINDS, render_mail_template
 
 if TYPE_CHECKING:
     from ._action import ActionSpec

@@ -1,4 +1,4 @@
-"""Server-side logins for hosts: the "where you are logged in" page of an account.
+"""Logins: who a session is logged in as, and the server-side login records behind it.
 
 Every Login creates a record on the server; the session keeps only a secret
 whose SHA-256 is the record's id. Ending the record ends that login in
@@ -20,17 +20,90 @@ removed by :func:`sweep`, which the engine runs now and then after a login
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Sequence
 
-from ._action import login_id
-from .models import LoginRecord
-from .protocols import Session, Storage
+from .models import Account, LoginRecord
+from .protocols import ActionContext, Session, Storage
 from .settings import Settings
 
-__all__ = ["SWEEP_BATCH", "current_login_id", "end_all", "end_login", "list_logins", "sweep"]
+__all__ = [
+    "SWEEP_BATCH",
+    "TOUCH_INTERVAL",
+    "current_account",
+    "current_login_id",
+    "end_all",
+    "end_login",
+    "list_logins",
+    "logged_in_account",
+    "login_id",
+    "sweep",
+]
 
 #: The most expired records one sweep removes (the bounded cost of one request).
 SWEEP_BATCH = 500
+
+
+#: A login is marked as seen at most this often (seconds): one write per minute, not per request.
+TOUCH_INTERVAL = 60.0
+
+
+def login_id(secret: str) -> str:
+    """The id of the login record whose session holds *secret* (its SHA-256)."""
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def logged_in_account(ctx: ActionContext, *, for_update: bool = False) -> Account | None:
+    """The session's account if its login record exists and the account may still log in.
+
+    A session whose login record was ended (Logout elsewhere, a password
+    change, deactivation) or has expired (``Settings.login_lifetime``), whose
+    account was deleted or deactivated, whose
+    security stamp changed, or which is in a subshop the account may no
+    longer use, is logged out here. A session of an account whose rights
+    changed since it last looked gets a new id (S20).
+    """
+    session = ctx.session
+    account_id = session.account_id
+    if account_id is None:
+        return None
+    storage = ctx.storage
+    secret = session.login_secret
+    login = storage.logins.get_login(login_id(secret)) if secret else None
+    now = ctx.clock.now()
+    if login is not None and ctx.settings.login_lifetime.expired(login, now):
+        login = None  # idle or too old: refused here, removed by the next sweep
+    account = (
+        storage.accounts.get_account(account_id, for_update=for_update)
+        if login is not None and login.account_id == account_id
+        else None
+    )
+    if (
+        account is None
+        or not account.may_log_in
+        or not hmac.compare_digest(account.security_stamp, session.security_stamp or "")
+        or (
+            account.allowed_subshops is not None
+            and ctx.request.subshop not in account.allowed_subshops
+        )
+    ):
+        session.log_out()
+        return None
+    if login is not None and now - login.last_seen >= TOUCH_INTERVAL:
+        storage.logins.touch_login(login.id, now)
+    if session.rights_stamp != account.rights_stamp:
+        session.renew(account.rights_stamp)
+    return account
+
+
+def current_account(ctx: ActionContext) -> Account | None:
+    """The account logged in to *ctx*'s session, or ``None``: what a host view asks.
+
+    Checks the server-side login record, so a session logged out elsewhere
+    (or whose password was changed) answers ``None``.
+    """
+    return logged_in_account(ctx)
 
 
 def list_logins(storage: Storage, account_id: str) -> Sequence[LoginRecord]:

@@ -4,7 +4,7 @@ module, so protocols, engine and backends can all depend on it)."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
@@ -220,3 +220,21 @@ class RequestInfo:
     #: The language the request asks for (the adapter reads Accept-Language or the
     #: framework's choice); ``None``: the account's, else ``Settings.default_locale``.
     locale: str | None = None
+
+
+def _strings(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(items)
+
+
+@attrs.frozen
+class Mail:
+    """One mail: plain *text* and, usually, *html*; *links* lists the URLs it contains
+    (opt-in links); *locale* is the language it is written in."""
+
+    to: str
+    subject: str
+    text: str
+    purpose: str = ""
+    links: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    html: str = attrs.field(default="", repr=False)
+    locale: str = "en"

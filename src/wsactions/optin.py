@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from .errors import ConfigurationError
 from .models import TokenRecord
 from .protocols import ActionContext, Storage
-from .security.tokens import new_token
+from .security.tokens import hash_token, new_token
 from .settings import PURPOSES, Settings
 
 #: The most expired tokens one sweep removes (the bounded cost of one request).
@@ -62,3 +62,16 @@ def link(settings: Settings, purpose: str, token: str, action: str | None = None
 def sweep(storage: Storage, now: float, *, limit: int = SWEEP_BATCH) -> int:
     """Remove at most *limit* tokens that have expired at *now*; how many."""
     return storage.tokens.sweep(now, limit)
+
+
+def peek(ctx: ActionContext, token: str | None, now: float) -> TokenRecord | None:
+    """The unexpired record of opt-in *token*, without using it up."""
+    if not token:
+        return None
+    token_hash = hash_token(token)
+    if token_hash is None:
+        return None
+    record = ctx.storage.tokens.get(token_hash)
+    if record is None or not record.valid_at(now):
+        return None
+    return record

@@ -40,13 +40,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from .events import ActionEvent
-    from .mail import Mail
     from .models import (
         Account,
         Address,
         GroupDeletion,
         GuestCheckout,
         LoginRecord,
+        Mail,
         PrivilegeGroup,
         RequestInfo,
         SavedCard,

@@ -26,7 +26,7 @@ from decimal import Decimal
 from fnmatch import fnmatchcase
 from urllib.parse import urlsplit
 
-from ._action import logged_in_account
+from .logins import logged_in_account
 from .models import Account, PrivilegeGroup, Privileges
 from .protocols import AccountStore, ActionContext
 

@@ -13,7 +13,7 @@ import attrs
 
 from .addressing import AddressRules
 from .errors import ConfigurationError
-from .mail import MAIL_KINDS, MailBranding, MailTemplate, _template_dirs
+from .mails import MAIL_KINDS, MailBranding, MailTemplate, template_dirs
 from .models import LoginRecord
 
 #: Opt-in token purposes and the action a link of that purpose names.
@@ -273,7 +273,7 @@ class Settings:
     )
     #: Directories searched before the shipped mail templates: a ``password.html`` there
     #: replaces the shipped one, every other file stays (see docs/messages.md).
-    mail_template_dirs: tuple[str, ...] = attrs.field(default=(), converter=_template_dirs)
+    mail_template_dirs: tuple[str, ...] = attrs.field(default=(), converter=template_dirs)
     #: The logo, legal footer and button colour of every mail.
     mail_branding: MailBranding = attrs.Factory(MailBranding)
 

@@ -35,9 +35,9 @@ import jinja2
 from markupsafe import Markup
 
 from ._context import Context
-from ._registry import ActionRegistry, default_registry
+from ._registry import ActionRegistry
 from ._result import ActionResult
-from ._view import TemplateView, json_answer
+from .actions import default_registry
 from .errors import ConfigurationError, StorageUnavailableError
 from .events import log_event
 from .i18n import country_name, gettext, match_locale, negotiate, offered_locales
@@ -46,6 +46,7 @@ from .models import RequestInfo
 from .pages import PageTable
 from .protocols import Mailer, Session, Storage
 from .settings import Settings
+from .view import TemplateView, json_answer
 
 __all__ = [
     "PACK_TEMPLATES",

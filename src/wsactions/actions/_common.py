@@ -7,12 +7,12 @@ import secrets
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .. import logins, optin
-from .._action import Call, login_id
+from .. import logins, optin, throttles
+from .._action import Call
 from .._result import ActionError
 from ..i18n import mail_text, resolve_locale
-from ..mail import Mail
-from ..models import Account, LoginRecord
+from ..logins import login_id
+from ..models import Account, LoginRecord, Mail
 from ..rights import MemberRights
 from ..security import passwords
 from ..security.emails import EmailAddress, context_words, parse_email
@@ -98,7 +98,7 @@ def throttle(call: Call, key: str, limit: RateLimit) -> int:
     """
     if call.in_unit:
         raise RuntimeError("throttles are hit in an action's prepare step, not in its handler")
-    return call.counters.hit(key, call.now, limit.window, limit.limit)
+    return throttles.hit(call.counters, key, call.now, limit)
 
 
 def mail_allowed(call: Call, email_key: str, kind: str, *, per_client: bool = True) -> bool:
@@ -115,10 +115,10 @@ def mail_allowed(call: Call, email_key: str, kind: str, *, per_client: bool = Tr
     """
     s = call.settings
     if per_client:
-        by_client = call.counter_key("mail-client", call.ctx.request.client_address)
+        by_client = throttles.counter_key(s, "mail-client", call.ctx.request.client_address)
         if throttle(call, by_client, s.mail_per_client) > s.mail_per_client.limit:
             return False
-    by_address = call.counter_key("mail", kind, email_key)
+    by_address = throttles.counter_key(s, "mail", kind, email_key)
     return throttle(call, by_address, s.mail_per_address) <= s.mail_per_address.limit
 
 
@@ -240,7 +240,7 @@ def mail_optin(
 
 def login_counter(call: Call, email_key: str) -> str:
     """The attempt counter key of a login identifier (Login and the current-password check)."""
-    return call.counter_key("login", email_key)
+    return throttles.counter_key(call.settings, "login", email_key)
 
 
 def reset_login_counter(call: Call, email_key: str) -> None:

@@ -6,8 +6,10 @@ from typing import Any
 
 import attrs
 
-from .._action import Access, Call, Outcome, Param, action, fail, fail_all, login_id, ok
+from .. import throttles
+from .._action import Access, Call, Outcome, Param, action, fail, fail_all, ok
 from .._result import ActionError
+from ..logins import login_id
 from ..models import Account, TokenRecord
 from ..rights import MemberRights
 from ..security import strength
@@ -385,7 +387,7 @@ def _reset_prepare(call: Call) -> Outcome | _NewPassword:
         # Guessing the current password is throttled like a login, per account (a counter
         # of its own: strangers blocking the login must not block the owner's change).
         limit = call.settings.login_throttle
-        counter = call.counter_key("password-auth", account.id)
+        counter = throttles.counter_key(call.settings, "password-auth", account.id)
         if throttle(call, counter, limit) > limit.limit:
             return fail("tooManyRequests")
         too_long = not within_bound(current, call.settings.password_policy)

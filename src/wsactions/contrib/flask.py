@@ -44,11 +44,9 @@ from urllib.parse import quote
 import flask
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from .._action import current_account as _current_account
-from .._context import Context
-from .._registry import ActionRegistry
-from .._result import ActionResult
+from .. import ActionRegistry, ActionResult, Context
 from ..errors import ConfigurationError, StorageUnavailableError
+from ..logins import current_account as _current_account
 from ..models import Account
 from ..pages import PAGES as _PACK_PAGES
 from ..protocols import Mailer, Storage

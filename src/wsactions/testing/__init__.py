@@ -21,13 +21,17 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-from .._action import current_account, login_id
-from .._context import Context, RequestInfo
-from .._registry import ActionRegistry, default_registry
-from .._result import ActionHandle, ActionResult
-from .._view import TemplateView
+from .. import (
+    ActionHandle,
+    ActionRegistry,
+    ActionResult,
+    Context,
+    RequestInfo,
+    default_registry,
+)
 from ..backends.memory import MemoryStorage
 from ..events import ActionEvent
+from ..logins import current_account, login_id
 from ..mail import Mail, RecordingMailer
 from ..models import Account, LoginRecord
 from ..protocols import AccountStore, LoginStore, Storage, TokenStore
@@ -35,6 +39,7 @@ from ..security.emails import parse_email
 from ..security.passwords import hasher_for
 from ..sessions import MappingSession
 from ..settings import TESTING_HASHING, Settings
+from ..view import TemplateView
 from ._interleave import interleave
 
 __all__ = [

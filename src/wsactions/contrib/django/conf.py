@@ -39,7 +39,7 @@ from typing import Any
 
 import attrs
 
-from ..._registry import ActionRegistry
+from ... import ActionRegistry
 from ...errors import ConfigurationError
 from ...mail import BackgroundMailer, Mail
 from ...pages import OPTIN_PAGES, PAGES

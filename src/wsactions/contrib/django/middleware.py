@@ -39,13 +39,12 @@ from django.middleware.csrf import get_token, rotate_token
 from django.template.loader import render_to_string
 from django.utils.functional import SimpleLazyObject
 
-from ..._action import current_account as _current_account
-from ..._context import Context
-from ..._result import ActionResult
-from ..._view import TemplateView
+from ... import ActionResult, Context
 from ...errors import StorageUnavailableError
+from ...logins import current_account as _current_account
 from ...models import Account
 from ...sessions import MappingSession
+from ...view import TemplateView
 from ...web import Answer, Host, RequestCycle, WebRequest
 from .conf import get_config
 

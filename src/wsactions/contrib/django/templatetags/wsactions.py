@@ -34,8 +34,8 @@ from django.middleware.csrf import get_token
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from wsactions._view import CurrentView, HandleView, TemplateView
 from wsactions.contrib.django.middleware import template_view
+from wsactions.view import CurrentView, HandleView, TemplateView
 
 register = template.Library()
 

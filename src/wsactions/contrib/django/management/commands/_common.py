@@ -9,9 +9,7 @@ from typing import Any, TextIO
 
 from django.core.management.base import CommandError
 
-from wsactions._action import Call
-from wsactions._context import Context
-from wsactions._result import ActionError
+from wsactions import ActionError, Call, Context
 from wsactions.actions._common import password_context
 from wsactions.contrib.django.conf import WsActionsConfig, get_config
 from wsactions.i18n import error_message

@@ -15,10 +15,11 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from ._action import logged_in_account, login_id, peek_optin
 from ._result import ActionError, ActionResult
 from .i18n import Message, resolve_locale, result_messages, success_message
+from .logins import logged_in_account, login_id
 from .models import Account, Address, LoginRecord, PrivilegeGroup, SavedCard
+from .optin import peek as peek_optin
 
 if TYPE_CHECKING:
     from ._registry import ActionRegistry
