@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wsactions import _docs
+from tools import docs as _docs
 
 ACTIONS_MD = Path(__file__).parent.parent / "docs" / "actions.md"
 
@@ -12,7 +12,7 @@ ACTIONS_MD = Path(__file__).parent.parent / "docs" / "actions.md"
 def test_message_tables_are_current() -> None:
     """docs/actions.md holds exactly the message tables the catalogues render."""
     text = ACTIONS_MD.read_text("utf-8")
-    assert _docs.rewrite(text) == text, "run: python -m wsactions._docs docs/actions.md"
+    assert _docs.rewrite(text) == text, "run: python tools/docs.py docs/actions.md"
 
 
 def test_every_action_has_a_table() -> None:

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from babel.messages.pofile import read_po
+from tools.catalogs import pack_strings, stale
 
 import wsactions
 from wsactions import ActionError, RequestInfo, default_registry
-from wsactions._catalogs import pack_strings, stale
 from wsactions.cli import main
 from wsactions.i18n import LOCALES, error_message, mail_text, negotiate, required_keys
 from wsactions.mail import MAIL_KINDS, MailTemplate
@@ -40,7 +40,7 @@ def test_every_required_message_is_translated(locale: str) -> None:
 
 def test_template_lists_the_required_ids() -> None:
     """wsactions.pot holds exactly the required ids and the template pack's strings
-    (regenerate it with ``python -m wsactions._catalogs``)."""
+    (regenerate it with ``python tools/catalogs.py``)."""
     with (LOCALE_DIR / "wsactions.pot").open("rb") as stream:
         ids = {m.id for m in read_po(stream) if m.id}
     assert ids == set(required_keys(SPECS, MAIL_KINDS)) | set(pack_strings())
@@ -63,7 +63,7 @@ def test_pack_strings_keep_their_placeholders_in_german() -> None:
 
 
 def test_catalogues_are_not_stale() -> None:
-    """Regenerating the catalogues (``python -m wsactions._catalogs``) gives the committed
+    """Regenerating the catalogues (``python tools/catalogs.py``) gives the committed
     template and catalogues: no string of the pack is missing from them."""
     assert [str(path.relative_to(LOCALE_DIR)) for path in stale()] == []
 

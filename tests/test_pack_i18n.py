@@ -619,7 +619,7 @@ def test_the_demo_in_german(pages: Pages, tmp_path: Path) -> None:
     """The demo's own pages (home, outbox) with --lang de, whatever the browser asks; a
     customer who registers there is a private customer (no company of its own)."""
     pytest.importorskip("flask")
-    from wsactions.demo import create_app
+    from wsactions.contrib.demo import create_app
 
     app = create_app(tmp_path / "demo", base_url="http://127.0.0.1:8000", lang="de")
     try:

@@ -140,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _demo(argv: Sequence[str]) -> int:
     try:
-        from .demo import main as demo
+        from .contrib.demo import main as demo
     except ImportError as error:  # Flask is an extra
         sys.stderr.write(f"wsactions demo needs Flask ({error}): pip install 'wsactions[demo]'\n")
         return 2

@@ -3,7 +3,7 @@
 Every error code of every action, every sub-code and every success notice
 has a sentence a customer understands; mails have a subject and a body.
 They live in ``locales/<lang>/LC_MESSAGES/wsactions.po`` (regenerated with
-``python -m wsactions._catalogs``) under symbolic message ids:
+``python tools/catalogs.py``) under symbolic message ids:
 
 * ``error.<code>`` — what a code means, for any action;
 * ``error.<Action>.<code>`` — where one action needs other words;

@@ -25,7 +25,7 @@ import flask
 import pytest
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from wsactions.demo import Outbox, create_app
+from wsactions.contrib.demo import Outbox, create_app
 from wsactions.mail import Mail
 
 if TYPE_CHECKING:

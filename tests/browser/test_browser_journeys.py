@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from wsactions.demo import DEMO_ADMIN, DEMO_PASSWORD
+from wsactions.contrib.demo import DEMO_ADMIN, DEMO_PASSWORD
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page, expect

@@ -14,7 +14,7 @@ from test_browser_journeys import PASSWORD, expect, label, unique_email
 
 from conftest import PHONE
 from pagetext import english_words, shown_text
-from wsactions.demo import DEMO_ADMIN, DEMO_PASSWORD
+from wsactions.contrib.demo import DEMO_ADMIN, DEMO_PASSWORD
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page

@@ -194,7 +194,7 @@ def test_h48_a_rendered_next_passes_the_rules_of_a_followed_one(next_: str) -> N
 def test_h48_the_demo_serves_only_its_own_host_names(tmp_path: Path) -> None:
     """A foreign Host (DNS rebinding) gets 400 from the demo; its own names are served."""
     pytest.importorskip("flask")
-    from wsactions.demo import create_app
+    from wsactions.contrib.demo import create_app
 
     client = create_app(tmp_path).test_client()
     assert client.get("/", headers={"Host": "evil.example:8000"}).status_code == 400

@@ -12,10 +12,11 @@ import time
 from importlib.metadata import version
 
 import pytest
+from tools import build_strength as _build_strength
 from zxcvbn import matching as zmatching
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-from wsactions.security import _build_strength, strength
+from wsactions.security import strength
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,7 @@ def test_zxcvbn_is_the_pinned_version() -> None:
 def test_shipped_file_is_what_the_build_step_makes(rebuilt: bytes) -> None:
     """Regenerating yields the same bytes: the data cannot drift from zxcvbn's lists.
 
-    If this fails after changing zxcvbn: ``python -m wsactions.security._build_strength``.
+    If this fails after changing zxcvbn: ``python tools/build_strength.py``.
     """
     shipped = _build_strength.DATA_PATH.read_bytes()
     assert shipped == rebuilt

@@ -87,8 +87,8 @@ Where scores can differ from plain zxcvbn
 * Inputs zxcvbn raises for (above).
 
 The merged table is prebuilt from the pinned zxcvbn's lists into
-``strength_data/lexicon.bin`` (3.5 MB; ``python -m
-wsactions.security._build_strength``, checked by the tests) and memory-mapped
+``strength_data/lexicon.bin`` (3.5 MB; ``python tools/build_strength.py`` in
+the repository, checked by the tests) and memory-mapped
 on first use, in under a millisecond: no Python object per word, pages shared
 between worker processes.  Building it as a dict took 0.3 s and 30 MB in each
 process.  A lookup costs about 0.7 us instead of a dict's 0.1 us; a call makes
@@ -202,7 +202,7 @@ class _Lexicon:
     """zxcvbn's ranked frequency lists, prebuilt into one read-only table.
 
     The table (``strength_data/lexicon.bin``, written by
-    ``python -m wsactions.security._build_strength`` from the pinned zxcvbn's
+    ``python tools/build_strength.py`` from the pinned zxcvbn's
     lists; see that module for the layout) holds every word *and every prefix
     of a word*.  It is memory-mapped (or read, where mapping is not possible)
     and searched where it lies, so loading builds no Python object per word.

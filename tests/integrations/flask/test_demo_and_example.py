@@ -16,7 +16,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from wsactions import RecordingMailer
-from wsactions.demo import DEMO_ADMIN, DEMO_EMPLOYEE, DEMO_PASSWORD, Outbox, create_app
+from wsactions.contrib.demo import DEMO_ADMIN, DEMO_EMPLOYEE, DEMO_PASSWORD, Outbox, create_app
 from wsactions.mail import Mail
 
 ROOT = Path(__file__).parents[3]

@@ -12,8 +12,8 @@ import flask
 import pytest
 from flask.testing import FlaskClient
 
-from wsactions import demo as demo_module
-from wsactions.demo import Outbox, create_app
+from wsactions.contrib import demo as demo_module
+from wsactions.contrib.demo import Outbox, create_app
 
 FOREIGN_HOSTS = ["evil.example", "evil.example:8000", "127.0.0.1.evil.example", "localhost.evil"]
 LOOPBACK_HOSTS = ["127.0.0.1", "127.0.0.1:8000", "localhost", "LOCALHOST:8000", "[::1]:8000"]

@@ -1,4 +1,4 @@
-"""Regenerate the shipped message catalogues: ``python -m wsactions._catalogs [--check]``.
+"""Regenerate the shipped message catalogues: ``python tools/catalogs.py [--check]``.
 
 The template ``locales/wsactions.pot`` lists
 
@@ -37,12 +37,14 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
 
+import wsactions
+
 if TYPE_CHECKING:
-    from ._action import ActionSpec
+    from wsactions import ActionSpec
 
 __all__ = ["PACKAGE_DIR", "TEMPLATE", "main", "pack_strings", "regenerated", "stale", "write"]
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(wsactions.__file__).resolve().parent
 LOCALES_DIR = PACKAGE_DIR / "locales"
 #: The catalogue template.
 TEMPLATE = LOCALES_DIR / "wsactions.pot"
@@ -81,8 +83,8 @@ def _position(item: tuple[str, int, object, list[str], object]) -> tuple[str, in
 
 
 def _template(creation_date: datetime) -> Catalog:
-    from .i18n import required_keys
-    from .mails import MAIL_KINDS
+    from wsactions.i18n import required_keys
+    from wsactions.mails import MAIL_KINDS
 
     registry_specs = _specs()
     catalog = Catalog(project="wsactions", creation_date=creation_date, fuzzy=False)
@@ -96,7 +98,7 @@ def _template(creation_date: datetime) -> Catalog:
 
 
 def _specs() -> Sequence[ActionSpec]:
-    from .actions import default_registry
+    from wsactions import default_registry
 
     return default_registry().actions
 
@@ -208,9 +210,9 @@ def write() -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m wsactions._catalogs [--check]``."""
+    """``python tools/catalogs.py [--check]``."""
     parser = argparse.ArgumentParser(
-        prog="python -m wsactions._catalogs", description=__doc__.split("\n\n")[0]
+        prog="python tools/catalogs.py", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if stale")
     args = parser.parse_args(argv)

@@ -40,17 +40,16 @@ from urllib.parse import urlsplit
 
 import flask
 
-from .backends.sql import SqlStorage, upgrade
-from .contrib.flask import WsActions, context, cycle
-from .i18n import LOCALES
-from .mail import Mail
-from .models import Account, GuestCheckout, PrivilegeGroup, Privileges
-from .pages import DEFAULT_GROUPS
-from .protocols import Storage
-from .security.csrf import form_token, tokens_equal
-from .security.emails import parse_email
-from .security.passwords import hasher_for
-from .settings import Settings
+from ..backends.sql import SqlStorage, upgrade
+from ..i18n import LOCALES
+from ..models import Account, GuestCheckout, Mail, PrivilegeGroup, Privileges
+from ..pages import DEFAULT_GROUPS
+from ..protocols import Storage
+from ..security.csrf import form_token, tokens_equal
+from ..security.emails import parse_email
+from ..security.passwords import hasher_for
+from ..settings import Settings
+from .flask import WsActions, context, cycle
 
 #: The seeded company: its admin and an employee, both with this password.
 DEMO_PASSWORD = "demo passphrase 4 wsactions"
@@ -99,7 +98,7 @@ def create_app(
     storage = SqlStorage(url)
     sent = Outbox()
     app = flask.Flask(
-        "wsactions.demo", instance_path=str(data_dir), template_folder="demo_templates"
+        __name__, instance_path=str(data_dir), template_folder="demo_templates"
     )
     own = _host_name(urlsplit(base_url).netloc)  # the address given with --host
     hosts = LOCAL_HOSTS if own is None else LOCAL_HOSTS | {own}

@@ -2,8 +2,8 @@
 
 Run after changing the pinned zxcvbn version (the file is committed)::
 
-    python -m wsactions.security._build_strength          # rewrite the file
-    python -m wsactions.security._build_strength --check  # exit 1 if it is stale
+    python tools/build_strength.py          # rewrite the file
+    python tools/build_strength.py --check  # exit 1 if it is stale
 
 ``tests/security/test_strength_data.py`` regenerates the bytes and compares
 them with the shipped file, so the data cannot drift from zxcvbn's lists.
@@ -47,12 +47,14 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+import wsactions.security
+
 MAGIC = b"WSZXLEX2"
 FORMAT_VERSION = 2
 #: 2**17 buckets for ~234,000 keys: under 2 entries per bucket on average.
 BUCKET_BITS = 17
 #: Where the file is shipped, relative to this module.
-DATA_PATH = Path(__file__).with_name("strength_data") / "lexicon.bin"
+DATA_PATH = Path(wsactions.security.__file__).with_name("strength_data") / "lexicon.bin"
 
 
 def ranked_entries(
@@ -175,7 +177,7 @@ def main(argv: list[str]) -> int:
     if "--check" in argv:
         current = DATA_PATH.read_bytes() if DATA_PATH.exists() else b""
         if current != data:
-            print(f"{DATA_PATH} is stale: run python -m wsactions.security._build_strength")
+            print(f"{DATA_PATH} is stale: run python tools/build_strength.py")
             return 1
         print(f"{DATA_PATH} is up to date ({len(data)} bytes)")
         return 0

@@ -1,6 +1,6 @@
 """The message tables of ``docs/actions.md``, generated from the catalogues.
 
-``python -m wsactions._docs docs/actions.md`` rewrites the part between
+``python tools/docs.py docs/actions.md`` rewrites the part between
 ``<!-- messages:begin -->`` and ``<!-- messages:end -->``; a test fails when
 the file differs from what this renders, so docs and catalogues cannot drift.
 """
@@ -10,10 +10,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ._result import ActionError
-from .actions import default_registry
-from .i18n import LOCALES, error_message, success_message
-from .settings import Settings
+from wsactions import ActionError, Settings, default_registry
+from wsactions.i18n import LOCALES, error_message, success_message
 
 BEGIN = "<!-- messages:begin -->"
 END = "<!-- messages:end -->"
@@ -31,7 +29,7 @@ def render() -> str:
         BEGIN,
         "",
         "Generated from the message catalogues (`src/wsactions/locales`) by",
-        "`python -m wsactions._docs docs/actions.md`; do not edit by hand.",
+        "`python tools/docs.py docs/actions.md`; do not edit by hand.",
         "",
     ]
     for spec in default_registry().actions:
