@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
@@ -83,10 +83,13 @@ def fail_all(errors: Iterable[ActionError]) -> Outcome:
     return Outcome(False, found)
 
 
-Handler = Callable[["Call"], Outcome]
+#: What a prepare step hands to its handler (``call.prepared``); ``None`` without one.
+P = TypeVar("P", covariant=True)
+
+Handler = Callable[["Call[Any]"], Outcome]
 #: Runs before the unit of work (validation, hashing, throttles): a failed :class:`Outcome`
 #: ends the action; anything else is kept as ``call.prepared`` for the handler.
-Preparer = Callable[["Call"], Any]
+Preparer = Callable[["Call[Any]"], Any]
 
 
 @attrs.frozen
@@ -143,10 +146,10 @@ def action(
     denied_code: str | None = None,
     blocked_when_locked: bool = False,
     summary: str = "",
-    prepare: Preparer | None = None,
+    prepare: Callable[[Call[Any]], Outcome | P] | None = None,
     uses_storage: bool = True,
     subcodes: Mapping[str, Iterable[str]] | None = None,
-) -> Callable[[Handler], ActionSpec]:
+) -> Callable[[Callable[[Call[P]], Outcome]], ActionSpec]:
     """Declare a handler as an action; the result is what ``ActionRegistry.register`` takes.
 
     The handler runs inside one unit of work, after the access rule, and
@@ -154,7 +157,9 @@ def action(
     input, password hashing and verification, strength scoring) and every
     throttle belong in *prepare*, which runs before the unit of work opens
     (after an access check of its own); what it returns is
-    ``call.prepared``. Actions that touch no store (*uses_storage* false)
+    ``call.prepared``, typed: a prepare step returning ``Outcome | Parsed``
+    goes with a handler taking ``Call[Parsed]`` (``Call[None]`` without one),
+    and mypy checks the pair. Actions that touch no store (*uses_storage* false)
     run without a unit of work. *subcodes* declares, per error code, the
     sub-codes the action may give it (``passwordCheckFailed``: ``minlen``,
     ``maxlen``, ``weak``); the engine refuses any other.
@@ -163,7 +168,7 @@ def action(
     registration can refuse it with a clear message.
     """
 
-    def wrap(handler: Handler) -> ActionSpec:
+    def wrap(handler: Callable[[Call[P]], Outcome]) -> ActionSpec:
         rule: Any = access
         if isinstance(access, str):
             rule = next((a for a in Access if a.value == access), access)
@@ -188,8 +193,11 @@ def action(
     return wrap
 
 
-class Call:
+class Call(Generic[P]):
     """One execution of one action: parsed parameters plus access to the context.
+
+    ``Call[P]``: *P* is what the action's prepare step hands over
+    (:attr:`prepared`), ``None`` for an action without one.
 
     Handlers read parameters with :meth:`get` / :meth:`prefixed`, the acting
     account with :attr:`account` (a locking read inside the unit of work),
@@ -200,6 +208,7 @@ class Call:
     __slots__ = (
         "_account",
         "_now",
+        "_prepared",
         "commit_hooks",
         "ctx",
         "failure_hooks",
@@ -207,7 +216,6 @@ class Call:
         "mails",
         "optin_token",
         "params",
-        "prepared",
         "spec",
     )
 
@@ -221,7 +229,7 @@ class Call:
         self.commit_hooks: list[Callable[[], object]] = []
         self._account: Account | bool | None = False
         self.optin_token: str | None = None
-        self.prepared: Any = None
+        self._prepared: Any = None
         self.in_unit = False
 
     @property
@@ -230,6 +238,11 @@ class Call:
         if self._now is None:
             self._now = self.ctx.clock.now()
         return self._now
+
+    @property
+    def prepared(self) -> P:
+        """What the action's prepare step returned (``None`` without one)."""
+        return self._prepared  # type: ignore[no-any-return]
 
     @property
     def settings(self) -> Settings:

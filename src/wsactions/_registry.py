@@ -375,7 +375,7 @@ class ActionRegistry:
         return False
 
     def _run(self, ctx: ActionContext, spec: ActionSpec, parsed: _Parsed) -> ActionResult:
-        call = Call(ctx, spec, parsed.params)
+        call: Call[Any] = Call(ctx, spec, parsed.params)
         call.optin_token = parsed.control.get("wsoptin") or ctx.request.optin_token
         account_before = ctx.session.account_id if self.event_sink is not None else None
         if spec.blocked_when_locked and ctx.session.is_locked:
@@ -393,7 +393,7 @@ class ActionRegistry:
             redirect = safe_target(target, self._hosts(ctx.settings))
         return self._finish(ctx, spec, parsed, outcome, redirect, account_before)
 
-    def _perform(self, call: Call) -> Outcome:
+    def _perform(self, call: Call[Any]) -> Outcome:
         """Prepare outside the unit of work, then check access and handle inside it.
 
         The access rule is checked again inside the unit of work, where the
@@ -411,7 +411,7 @@ class ActionRegistry:
                     if prepared.success:
                         return prepared
                     raise _Abort(prepared)
-                call.prepared = prepared
+                call._prepared = prepared
                 call.forget_account()
             if not spec.uses_storage:  # session actions: anyone, on every page view
                 refusal = None if spec.access is Access.ANYONE else self._access(call)
@@ -427,7 +427,7 @@ class ActionRegistry:
             hook()
         return outcome
 
-    def _unit_of_work(self, call: Call) -> Outcome:
+    def _unit_of_work(self, call: Call[Any]) -> Outcome:
         """Check access and run the handler in one unit of work; run it again when the
         database ended it to resolve a conflict with another one (a deadlock).
 
@@ -456,7 +456,7 @@ class ActionRegistry:
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
-    def _failed(call: Call) -> None:
+    def _failed(call: Call[Any]) -> None:
         """Drop the failed action's mails except those meant for failure; run failure hooks."""
         call.mails[:] = [m for m in call.mails if m[1]]
         if call.failure_hooks:
@@ -466,7 +466,7 @@ class ActionRegistry:
             call.mails[:] = [(mail, True) for mail, _ in call.mails]
 
     @staticmethod
-    def _access(call: Call) -> Outcome | None:
+    def _access(call: Call[Any]) -> Outcome | None:
         spec = call.spec
         rule = spec.access
         if rule is Access.ANYONE:

@@ -24,7 +24,7 @@ def new_id() -> str:
     return secrets.token_urlsafe(16)
 
 
-def not_editable(call: Call, account: Account, fields: Iterable[str]) -> list[str]:
+def not_editable(call: Call[Any], account: Account, fields: Iterable[str]) -> list[str]:
     """The *fields* *account*'s privilege group does not let it edit (see
     ``MemberRights.may_edit``); the group is read once, whatever the number of fields."""
     rights = MemberRights(call.accounts, account)
@@ -34,7 +34,7 @@ def not_editable(call: Call, account: Account, fields: Iterable[str]) -> list[st
 
 
 def check_email(
-    call: Call, field: str, missing: str, errors: list[ActionError]
+    call: Call[Any], field: str, missing: str, errors: list[ActionError]
 ) -> EmailAddress | None:
     """The parsed address in *field*, or ``None`` after appending *missing* / emailCheckFailed."""
     raw = (call.get(field) or "").strip()
@@ -47,7 +47,7 @@ def check_email(
     return address
 
 
-def password_context(call: Call, *, email: str | None = None, name: str = "") -> list[str]:
+def password_context(call: Call[Any], *, email: str | None = None, name: str = "") -> list[str]:
     """Words a password must not be built from: email parts, display name, shop name."""
     words = context_words(email) if email else []
     words += [w for w in (name, *name.split()) if len(w) >= 3]
@@ -62,7 +62,7 @@ PASSWORD_SUBCODES = ("minlen", "maxlen", "weak")
 
 
 def check_new_password(
-    call: Call,
+    call: Call[Any],
     field: str,
     repeat_field: str,
     errors: list[ActionError],
@@ -85,12 +85,12 @@ def check_new_password(
     return None if failures else password
 
 
-def hasher(call: Call) -> passwords.Hasher:
+def hasher(call: Call[Any]) -> passwords.Hasher:
     """The password hasher for the configured argon2 parameters."""
     return passwords.hasher_for(call.settings.password_hashing)
 
 
-def throttle(call: Call, key: str, limit: RateLimit) -> int:
+def throttle(call: Call[Any], key: str, limit: RateLimit) -> int:
     """Hit counter *key* (record first, then decide); the count, ``limit.limit + 1`` when over.
 
     Only from a ``prepare`` step: counters are never written while the unit
@@ -101,7 +101,7 @@ def throttle(call: Call, key: str, limit: RateLimit) -> int:
     return throttles.hit(call.counters, key, call.now, limit)
 
 
-def mail_allowed(call: Call, email_key: str, kind: str, *, per_client: bool = True) -> bool:
+def mail_allowed(call: Call[Any], email_key: str, kind: str, *, per_client: bool = True) -> bool:
     """Count one mail of *kind* to *email_key* from this client; ``False`` at a limit.
 
     Limits (Settings ``mail_per_client``, then ``mail_per_address``) count
@@ -122,7 +122,7 @@ def mail_allowed(call: Call, email_key: str, kind: str, *, per_client: bool = Tr
     return throttle(call, by_address, s.mail_per_address) <= s.mail_per_address.limit
 
 
-def new_account_fields(call: Call, account_id: str) -> dict[str, Any]:
+def new_account_fields(call: Call[Any], account_id: str) -> dict[str, Any]:
     """Company fields of a newly registered account: its own company only when the shop
     founds one for every registration (``Settings.companies_on_registration``)."""
     fields: dict[str, Any] = {"locale": request_locale(call)}
@@ -131,7 +131,7 @@ def new_account_fields(call: Call, account_id: str) -> dict[str, Any]:
     return fields
 
 
-def add_own_account(call: Call, account: Account) -> bool:
+def add_own_account(call: Call[Any], account: Account) -> bool:
     """Store the customer's own new account; ``False`` when its address has an account.
 
     A pending invitation never blocks the invitee's own registration (A36): it is
@@ -145,7 +145,7 @@ def add_own_account(call: Call, account: Account) -> bool:
     return accounts.add_account(account)
 
 
-def free_identity(call: Call, email_key: str) -> bool:
+def free_identity(call: Call[Any], email_key: str) -> bool:
     """Whether *email_key* is free once a pending invitation holding it is withdrawn."""
     accounts = call.accounts
     holder = accounts.find_account(email_key, for_update=True)
@@ -168,24 +168,24 @@ SWEEP_EVERY = 64
 _made = itertools.count(1)
 
 
-def _sweep_now_and_then(call: Call, sweep: Callable[[], object]) -> None:
+def _sweep_now_and_then(call: Call[Any], sweep: Callable[[], object]) -> None:
     if next(_made) % SWEEP_EVERY == 0:
         call.after_commit(sweep)
 
 
-def issue_token(call: Call, account: Account, purpose: str, email: str | None = None) -> str:
+def issue_token(call: Call[Any], account: Account, purpose: str, email: str | None = None) -> str:
     """Store a new opt-in token of *purpose* for *account* (revoking older ones); the token."""
     _sweep_now_and_then(call, lambda: optin.sweep(call.ctx.storage, call.now))
     return optin.issue(call.ctx, account.id, purpose, email=email)
 
 
-def optin_link(call: Call, purpose: str, token: str, action: str | None) -> str:
+def optin_link(call: Call[Any], purpose: str, token: str, action: str | None) -> str:
     """The link a mail carries: always built from ``settings.base_url``, never the request."""
     return optin.link(call.settings, purpose, token, action)
 
 
 def send_mail(
-    call: Call, kind: str, to: str, link: str | None = None, *, account: Account | None = None
+    call: Call[Any], kind: str, to: str, link: str | None = None, *, account: Account | None = None
 ) -> None:
     """Queue a mail of *kind* in the language of *account* (else of the request)."""
     settings = call.settings
@@ -204,13 +204,13 @@ def send_mail(
     )
 
 
-def request_locale(call: Call) -> str:
+def request_locale(call: Call[Any]) -> str:
     """The language of this request (what a new account's mails are written in)."""
     return resolve_locale(call.settings, call.ctx.request.locale)
 
 
 def mail_optin(
-    call: Call,
+    call: Call[Any],
     account: Account,
     purpose: str,
     action: str | None,
@@ -238,18 +238,18 @@ def mail_optin(
         issue_and_mail()
 
 
-def login_counter(call: Call, email_key: str) -> str:
+def login_counter(call: Call[Any], email_key: str) -> str:
     """The attempt counter key of a login identifier (Login and the current-password check)."""
     return throttles.counter_key(call.settings, "login", email_key)
 
 
-def reset_login_counter(call: Call, email_key: str) -> None:
+def reset_login_counter(call: Call[Any], email_key: str) -> None:
     """Clear the login counter of *email_key* once the unit of work has committed."""
     key = login_counter(call, email_key)
     call.after_commit(lambda: call.counters.reset(key))
 
 
-def start_login(call: Call, account: Account) -> None:
+def start_login(call: Call[Any], account: Account) -> None:
     """Create the server-side login record of *account* and log this session in to it."""
     secret = secrets.token_urlsafe(32)
     call.logins.add_login(
@@ -266,7 +266,7 @@ def start_login(call: Call, account: Account) -> None:
     _sweep_now_and_then(call, lambda: logins.sweep(call.ctx.storage, call.settings, call.now))
 
 
-def end_session_login(call: Call) -> None:
+def end_session_login(call: Call[Any]) -> None:
     """End this session's login record (if any) and log the session out."""
     secret = call.ctx.session.login_secret
     if secret:

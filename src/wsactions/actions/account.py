@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -45,7 +46,7 @@ def _plain_text(value: str) -> bool:
 # registration and opt-ins ------------------------------------------------------------
 
 
-def _register_prepare(call: Call) -> Outcome | tuple[EmailAddress, str]:
+def _register_prepare(call: Call[Any]) -> Outcome | tuple[EmailAddress, str]:
     errors: list[ActionError] = []
     email = check_email(call, "email", "missingId", errors)
     context = password_context(call, email=email.address if email else None)
@@ -76,7 +77,7 @@ def _register_prepare(call: Call) -> Outcome | tuple[EmailAddress, str]:
         "accountAlreadyExists",
     ],
 )
-def account_register(call: Call) -> Outcome:
+def account_register(call: Call[tuple[EmailAddress, str]]) -> Outcome:
     """Creates a customer account and mails the double opt-in link (EmailVerify).
 
     With ``companies_on_registration`` the new account founds and administers
@@ -108,11 +109,13 @@ def account_register(call: Call) -> Outcome:
     return ok()
 
 
-def _address_prepare(field: str, missing: str, kind: str) -> Any:
+def _address_prepare(
+    field: str, missing: str, kind: str
+) -> Callable[[Call[Any]], Outcome | EmailAddress]:
     """A prepare step: the address in *field*, checked and counted against the limits of
     mails of *kind*."""
 
-    def prepare(call: Call) -> Outcome | EmailAddress:
+    def prepare(call: Call[Any]) -> Outcome | EmailAddress:
         errors: list[ActionError] = []
         email = check_email(call, field, missing, errors)
         if email is None:
@@ -131,14 +134,14 @@ def _address_prepare(field: str, missing: str, kind: str) -> Any:
     params=[Param("id", required=True)],
     codes=["missingId", "emailCheckFailed", "accountAlreadyExists"],
 )
-def account_activate(call: Call) -> Outcome:
+def account_activate(call: Call[EmailAddress]) -> Outcome:
     """Mails an activation link (AccountActivateOptIn) to an inactive account.
 
     An unknown address answers success without mail; an active account
     answers ``accountAlreadyExists`` (success without mail under
     ``enumeration_protection``).
     """
-    email: EmailAddress = call.prepared
+    email = call.prepared
     account = call.accounts.find_account(email.key)
     if account is None or account.invitation_pending:
         return ok()
@@ -148,7 +151,7 @@ def account_activate(call: Call) -> Outcome:
     return ok()
 
 
-def _token_account(call: Call, purposes: tuple[str, ...]) -> Account | None:
+def _token_account(call: Call[Any], purposes: tuple[str, ...]) -> Account | None:
     """Use up the request's opt-in token and return its account, read for update
     (``None`` if either is gone)."""
     record = call.consume_optin(purposes)
@@ -157,7 +160,7 @@ def _token_account(call: Call, purposes: tuple[str, ...]) -> Account | None:
     return call.accounts.get_account(record.account_id, for_update=True)
 
 
-def _consume_and_set(call: Call, purpose: str, changes: dict[str, Any]) -> bool:
+def _consume_and_set(call: Call[Any], purpose: str, changes: dict[str, Any]) -> bool:
     """Use up the request's token of *purpose* and set *changes* on its account."""
     record = call.consume_optin((purpose,))
     return record is not None and call.accounts.update_account(record.account_id, changes)
@@ -171,7 +174,7 @@ def _consume_and_set(call: Call, purpose: str, changes: dict[str, Any]) -> bool:
     optin_purposes=["activate"],
     codes=["unauthorized"],
 )
-def account_activate_optin(call: Call) -> Outcome:
+def account_activate_optin(call: Call[None]) -> Outcome:
     """Activates the account of the opt-in token (the link also proves the address)."""
     if not _consume_and_set(call, "activate", {"active": True, "verified": True}):
         return fail("unauthorized")
@@ -187,7 +190,7 @@ def account_activate_optin(call: Call) -> Outcome:
     denied_code="actionNotAllowed",
     codes=["actionNotAllowed"],
 )
-def email_verify(call: Call) -> Outcome:
+def email_verify(call: Call[None]) -> Outcome:
     """Confirms the account's email address from the double opt-in link; works once."""
     if not _consume_and_set(call, "verify", {"verified": True}):
         return fail("actionNotAllowed")
@@ -207,7 +210,7 @@ class _Verified:
     counter: str
 
 
-def _login_prepare(call: Call) -> Outcome | _Verified:
+def _login_prepare(call: Call[Any]) -> Outcome | _Verified:
     errors: list[ActionError] = []
     email = check_email(call, "id", "missingId", errors)
     password = call.get("password") or ""
@@ -264,7 +267,7 @@ def _login_prepare(call: Call) -> Outcome | _Verified:
         "subshopNotAllowed",
     ],
 )
-def login(call: Call) -> Outcome:
+def login(call: Call[_Verified]) -> Outcome:
     """Logs a customer in: a new login record, and a new session id.
 
     Unknown ids and wrong passwords both answer ``invalidCredentials`` after
@@ -278,7 +281,7 @@ def login(call: Call) -> Outcome:
     unit of work; inside it the account is read for update and must still
     have the verified hash and be allowed to log in.
     """
-    verified: _Verified = call.prepared
+    verified = call.prepared
     accounts = call.accounts
     account = accounts.get_account(verified.account_id, for_update=True)
     if account is None or account.password_hash != verified.password_hash:
@@ -294,7 +297,7 @@ def login(call: Call) -> Outcome:
 
 
 @action("Logout", family="account", trigger="link")
-def logout(call: Call) -> Outcome:
+def logout(call: Call[None]) -> Outcome:
     """Ends the login of this session: its login record on the server, so a copy of the
     session cookie is logged out too (the session id rotates)."""
     end_session_login(call)
@@ -310,7 +313,7 @@ def logout(call: Call) -> Outcome:
     denied_code="unauthorized",
     codes=["unauthorized"],
 )
-def unlock_login(call: Call) -> Outcome:
+def unlock_login(call: Call[None]) -> Outcome:
     """Clears the failed-login counter of the token's (or the logged-in) account."""
     account = _token_account(call, ("unlock",)) if call.optin_record() else call.account
     if account is None:
@@ -329,13 +332,13 @@ def unlock_login(call: Call) -> Outcome:
     params=[Param("email", required=True)],
     codes=["missingEmail", "emailCheckFailed", "passwordRecoveryFailed"],
 )
-def password_forgotten(call: Call) -> Outcome:
+def password_forgotten(call: Call[EmailAddress]) -> Outcome:
     """Mails a link that opens the ResetPassword form with an opt-in token.
 
     Unknown addresses answer ``passwordRecoveryFailed`` as documented, or
     success without mail under ``enumeration_protection``.
     """
-    email: EmailAddress = call.prepared
+    email = call.prepared
     account = own_account(call.accounts.find_account(email.key))
     if account is None:
         if call.settings.enumeration_protection:
@@ -368,7 +371,7 @@ class _NewPassword:
         return self.token_purpose is not None
 
 
-def _reset_prepare(call: Call) -> Outcome | _NewPassword:
+def _reset_prepare(call: Call[Any]) -> Outcome | _NewPassword:
     record = call.optin_record(RESET_PURPOSES)
     accounts = call.accounts
     account = accounts.get_account(record.account_id) if record is not None else call.account
@@ -419,7 +422,7 @@ def _reset_prepare(call: Call) -> Outcome | _NewPassword:
         "passwordCheckFailed",
     ],
 )
-def reset_password(call: Call) -> Outcome:
+def reset_password(call: Call[_NewPassword]) -> Outcome:
     """Sets a new password: for the opt-in token's account, else for the logged-in one.
 
     Without a token the current password (``passwordAuth``) is required; its
@@ -429,7 +432,7 @@ def reset_password(call: Call) -> Outcome:
     change or deletion is cancelled) and its login counter is cleared. An invitation token
     also accepts the invitation (first password of an employee).
     """
-    new: _NewPassword = call.prepared
+    new = call.prepared
     accounts = call.accounts
     if new.by_token:
         record = call.consume_optin(RESET_PURPOSES)
@@ -468,7 +471,7 @@ def reset_password(call: Call) -> Outcome:
     uses_storage=False,
     params=[Param("password", required=True, secret=True)],
 )
-def check_password_strength(call: Call) -> Outcome:
+def check_password_strength(call: Call[None]) -> Outcome:
     """Scores a password (``data = {"value": 0..4, "max": 4, "accepted": bool}``).
 
     Uses the same policy as every path that sets a password; ``accepted``
@@ -500,7 +503,7 @@ def check_password_strength(call: Call) -> Outcome:
     params=[Param("email", required=True)],
     codes=["notLoggedIn", "missingEmail", "emailCheckFailed", "accountAlreadyExists"],
 )
-def email_update(call: Call) -> Outcome:
+def email_update(call: Call[EmailAddress]) -> Outcome:
     """Mails a confirmation link to the new address and a notice to the old one.
 
     The address changes only when EmailUpdateOptIn confirms it; until then
@@ -510,7 +513,7 @@ def email_update(call: Call) -> Outcome:
     account = call.account
     if account is None:  # pragma: no cover - the access rule checked it
         return fail("notLoggedIn")
-    email: EmailAddress = call.prepared
+    email = call.prepared
     other = own_account(call.accounts.find_account(email.key))
     if other is not None and other.id != account.id:
         if not call.settings.enumeration_protection:
@@ -535,7 +538,7 @@ def email_update(call: Call) -> Outcome:
     aliases=["EMailUpdateOptIn"],
     codes=["unauthorized"],
 )
-def email_update_optin(call: Call) -> Outcome:
+def email_update_optin(call: Call[None]) -> Outcome:
     """Makes the confirmed new address the account's address; its other logins end."""
     record: TokenRecord | None = call.consume_optin(("email_update",))
     new = parse_email(record.email or "") if record else None
@@ -562,7 +565,7 @@ def email_update_optin(call: Call) -> Outcome:
 # deletion ------------------------------------------------------------------------------
 
 
-def _delete(call: Call, account: Account) -> None:
+def _delete(call: Call[Any], account: Account) -> None:
     """Delete *account*; an admin without another admin who can act (one who may log in
     and is allowed a subshop) ends the company: every member's account and its groups go
     too, so no member is left that nobody can administer, and no erasure is refused."""
@@ -585,7 +588,7 @@ def _delete(call: Call, account: Account) -> None:
         call.ctx.session.log_out()
 
 
-def _delete_prepare(call: Call) -> Outcome | None:
+def _delete_prepare(call: Call[Any]) -> Outcome | None:
     account = call.account
     confirm = call.settings.delete_requires_confirmation
     if confirm and account is not None and not mail_allowed(call, account.email_key, "delete"):
@@ -600,7 +603,7 @@ def _delete_prepare(call: Call) -> Outcome | None:
     prepare=_delete_prepare,
     codes=["notLoggedIn"],
 )
-def account_delete(call: Call) -> Outcome:
+def account_delete(call: Call[None]) -> Outcome:
     """Deletes the logged-in account with its addresses, cards and tokens, and logs out.
 
     With ``delete_requires_confirmation`` it mails an AccountDeleteOptIn
@@ -624,7 +627,7 @@ def account_delete(call: Call) -> Outcome:
     optin_purposes=["delete"],
     codes=["unauthorized"],
 )
-def account_delete_optin(call: Call) -> Outcome:
+def account_delete_optin(call: Call[None]) -> Outcome:
     """Deletes the account of the opt-in token."""
     account = _token_account(call, ("delete",))
     if account is None:
@@ -643,7 +646,7 @@ def account_delete_optin(call: Call) -> Outcome:
     params=[Param("displayName", required=True)],
     codes=["notLoggedIn", "missingDisplayName", "fieldNotEditable"],
 )
-def account_display_name_update(call: Call) -> Outcome:
+def account_display_name_update(call: Call[None]) -> Outcome:
     """Sets the display name (trimmed; ``invalidParameter`` when too long or not plain text)."""
     account = call.account
     if account is None:  # pragma: no cover - the access rule checked it
@@ -666,7 +669,7 @@ def account_display_name_update(call: Call) -> Outcome:
     params=[Param("customerData.", required=True, prefix=True)],
     codes=["notLoggedIn", "emptyCustomerData", "fieldNotEditable"],
 )
-def account_set_customer_data(call: Call) -> Outcome:
+def account_set_customer_data(call: Call[None]) -> Outcome:
     """Sets customer data fields from the Settings allow-list (an empty value removes one).
 
     Fields outside ``customer_data_fields``, too long or not plain text get

@@ -36,7 +36,7 @@ _FIELDS = Param("address.", required=True, prefix=True)
 _TYPE = Param("type")
 
 
-def _acting_account(call: Call) -> Account | None:
+def _acting_account(call: Call[Any]) -> Account | None:
     """The logged-in account, else the account of the request's address opt-in token."""
     if call.account is not None:
         return call.account
@@ -45,14 +45,14 @@ def _acting_account(call: Call) -> Account | None:
     return account if account is not None and account.may_log_in else None
 
 
-def _type_errors(call: Call) -> list[ActionError]:
+def _type_errors(call: Call[Any]) -> list[ActionError]:
     kind = call.get("type")
     if kind is not None and kind not in ADDRESS_TYPES:
         return [ActionError("invalidType", "type")]
     return []
 
 
-def _not_editable(call: Call, account: Account, fields: list[str]) -> list[ActionError]:
+def _not_editable(call: Call[Any], account: Account, fields: list[str]) -> list[ActionError]:
     denied = not_editable(call, account, (f"address.{name}" for name in fields))
     return [ActionError("fieldNotEditable", field) for field in denied]
 
@@ -74,7 +74,7 @@ def _not_editable(call: Call, account: Account, fields: list[str]) -> list[Actio
         "fieldNotEditable",
     ],
 )
-def address_create(call: Call) -> Outcome:
+def address_create(call: Call[None]) -> Outcome:
     """Creates an address (type ``bill`` by default) for the acting account.
 
     The first address becomes the main address, the first of a type the
@@ -138,7 +138,7 @@ def address_create(call: Call) -> Outcome:
         "fieldNotEditable",
     ],
 )
-def address_update(call: Call) -> Outcome:
+def address_update(call: Call[None]) -> Outcome:
     """Changes fields (and optionally the type) of one of the acting account's addresses.
 
     The submitted fields are laid over the stored ones and the result is
@@ -178,7 +178,7 @@ def address_update(call: Call) -> Outcome:
     params=[_ADDRESS_ID],
     codes=["notLoggedIn", "invalidAddressId", "fieldNotEditable"],
 )
-def address_delete(call: Call) -> Outcome:
+def address_delete(call: Call[None]) -> Outcome:
     """Deletes one of the acting account's addresses and clears the roles it held.
 
     A B2B member whose privilege group may not edit addresses gets
@@ -208,7 +208,7 @@ def _role_setter(name: str, role: str, summary: str) -> ActionSpec:
         codes=["notLoggedIn", "missingAddressId", "invalidAddressId"],
         summary=summary,
     )
-    def set_role(call: Call) -> Outcome:
+    def set_role(call: Call[Any]) -> Outcome:
         account = call.account
         if account is None:  # pragma: no cover - the access rule checked it
             return fail("notLoggedIn")
@@ -233,7 +233,7 @@ def _role_remover(name: str, role: str, summary: str) -> ActionSpec:
         codes=["notLoggedIn"],
         summary=summary,
     )
-    def remove_role(call: Call) -> Outcome:
+    def remove_role(call: Call[Any]) -> Outcome:
         account = call.account
         if account is None:  # pragma: no cover - the access rule checked it
             return fail("notLoggedIn")

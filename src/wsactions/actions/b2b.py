@@ -34,14 +34,14 @@ _MAX_TEXT = 200
 _MAX_AMOUNT = Decimal("1e12")
 
 
-def _admin(call: Call) -> Account:
+def _admin(call: Call[Any]) -> Account:
     account = call.account
     if account is None or account.company_id is None:  # pragma: no cover - access rule
         raise RuntimeError("the admin access rule let a request without company through")
     return account
 
 
-def _member(call: Call, admin: Account) -> Account | None:
+def _member(call: Call[Any], admin: Account) -> Account | None:
     """The member *memberId* of the admin's company, or ``None``."""
     member = call.accounts.get_account(call.get("memberId") or "", for_update=True)
     if member is None or member.company_id != admin.company_id:
@@ -52,7 +52,7 @@ def _member(call: Call, admin: Account) -> Account | None:
 # employees ------------------------------------------------------------------------------
 
 
-def _invitee_prepare(call: Call) -> Outcome | EmailAddress:
+def _invitee_prepare(call: Call[Any]) -> Outcome | EmailAddress:
     errors: list[ActionError] = []
     email = check_email(call, "email", "missingId", errors)
     if email is None:
@@ -70,7 +70,7 @@ def _invitee_prepare(call: Call) -> Outcome | EmailAddress:
     params=[Param("email", required=True)],
     codes=["notLoggedIn", "unauthorized", "missingId", "emailCheckFailed", "accountAlreadyExists"],
 )
-def sub_account_create(call: Call) -> Outcome:
+def sub_account_create(call: Call[EmailAddress]) -> Outcome:
     """Creates an employee of the admin's company and mails the invitation link.
 
     The employee cannot log in until it has accepted the invitation and set
@@ -81,7 +81,7 @@ def sub_account_create(call: Call) -> Outcome:
     ``data`` never carries the new member's id.
     """
     admin = _admin(call)
-    email: EmailAddress = call.prepared
+    email = call.prepared
     member = Account(
         id=new_id(),
         email=email.address,
@@ -107,7 +107,7 @@ def sub_account_create(call: Call) -> Outcome:
     optin_purposes=["invitation"],
     codes=["unauthorized", "invalidAccountId", "actionNotAllowed"],
 )
-def accept_invitation(call: Call) -> Outcome:
+def accept_invitation(call: Call[None]) -> Outcome:
     """Accepts the invitation of the request's token.
 
     ``unauthorized`` without a valid invitation token (also once it was used
@@ -143,7 +143,7 @@ def accept_invitation(call: Call) -> Outcome:
         "deletionNotAllowed",
     ],
 )
-def sub_account_delete(call: Call) -> Outcome:
+def sub_account_delete(call: Call[None]) -> Outcome:
     """Deletes an employee of the admin's company (not yourself, not an admin)."""
     admin = _admin(call)
     if not (call.get("memberId") or "").strip():
@@ -157,7 +157,7 @@ def sub_account_delete(call: Call) -> Outcome:
     return ok()
 
 
-def _flag(call: Call, name: str, errors: list[ActionError]) -> bool | None:
+def _flag(call: Call[Any], name: str, errors: list[ActionError]) -> bool | None:
     raw = call.get(name)
     if raw is None:
         return None
@@ -204,7 +204,7 @@ def _subshops(raw: str, errors: list[ActionError]) -> frozenset[str] | None:
         "invalidValue",
     ],
 )
-def update_sub_account(call: Call) -> Outcome:
+def update_sub_account(call: Call[None]) -> Outcome:
     """Changes an employee's settings; parameters left out stay as they are.
 
     ``active`` and ``admin`` take ``true``/``false``; ``privilegeGroupId``
@@ -332,7 +332,7 @@ def parse_privileges(raw: str) -> dict[str, Any] | None:
     return changes
 
 
-def _renew_members(call: Call, company: str, group_id: str, company_default: bool) -> None:
+def _renew_members(call: Call[Any], company: str, group_id: str, company_default: bool) -> None:
     """The members whose rights a group change touched get new session ids (next request)."""
     call.accounts.renew_rights(company, new_id(), group_id=group_id, ungrouped=company_default)
 
@@ -344,7 +344,7 @@ def _renew_members(call: Call, company: str, group_id: str, company_default: boo
     params=[Param("name", required=True)],
     codes=["notLoggedIn", "unauthorized", "missingName"],
 )
-def create_privilege_group(call: Call) -> Outcome:
+def create_privilege_group(call: Call[None]) -> Outcome:
     """Creates an (unrestricted) privilege group in the admin's company; ``data["id"]``."""
     admin = _admin(call)
     name = (call.get("name") or "").strip()
@@ -378,7 +378,7 @@ def create_privilege_group(call: Call) -> Outcome:
         "invalidPrivileges",
     ],
 )
-def update_privileges(call: Call) -> Outcome:
+def update_privileges(call: Call[None]) -> Outcome:
     """Updates a group's privileges (the keys given replace those fields).
 
     ``createMissing=yes`` creates a group of that id in the admin's company.
@@ -437,7 +437,7 @@ def update_privileges(call: Call) -> Outcome:
     params=[Param("id", required=True)],
     codes=["notLoggedIn", "unauthorized", "missingId", "invalidId", "groupHasMembers"],
 )
-def delete_privilege_group(call: Call) -> Outcome:
+def delete_privilege_group(call: Call[None]) -> Outcome:
     """Deletes a group of the admin's company that no member is assigned to."""
     admin = _admin(call)
     company = admin.company_id or ""

@@ -9,6 +9,8 @@ so that a guest who typed someone else's address gains no login to it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
 from .._action import Access, Call, Outcome, Param, action, fail, fail_all, ok
@@ -31,7 +33,7 @@ from ._common import (
 )
 
 
-def _guest_addresses(call: Call, account: Account, checkout: GuestCheckout) -> dict[str, str]:
+def _guest_addresses(call: Call[Any], account: Account, checkout: GuestCheckout) -> dict[str, str]:
     """Store the checkout's addresses for *account*; the roles the first of each type gets."""
     roles: dict[str, str] = {}
     for raw in checkout.addresses[: call.settings.max_addresses]:
@@ -56,7 +58,7 @@ class _Conversion:
     password_hash: str = attrs.field(repr=False)
 
 
-def _conversion(call: Call, checkout: GuestCheckout, password: str) -> Outcome | _Conversion:
+def _conversion(call: Call[Any], checkout: GuestCheckout, password: str) -> Outcome | _Conversion:
     """Check the checkout's address against the mail limits and hash the password."""
     email = parse_email(checkout.email)
     if email is None:
@@ -66,7 +68,7 @@ def _conversion(call: Call, checkout: GuestCheckout, password: str) -> Outcome |
     return _Conversion(checkout, email, hasher(call).hash(password))
 
 
-def _convert(call: Call, conversion: _Conversion) -> Outcome | None:
+def _convert(call: Call[Any], conversion: _Conversion) -> Outcome | None:
     """Create the account from the checkout; ``None`` when the address already has one."""
     checkout, email = conversion.checkout, conversion.email
     account_id = new_id()
@@ -91,7 +93,9 @@ def _convert(call: Call, conversion: _Conversion) -> Outcome | None:
     return ok()
 
 
-def _guest_password(call: Call, checkout: GuestCheckout, errors: list[ActionError]) -> str | None:
+def _guest_password(
+    call: Call[Any], checkout: GuestCheckout, errors: list[ActionError]
+) -> str | None:
     context = password_context(call, email=checkout.email, name=checkout.display_name)
     return check_new_password(call, "password", "passwordRepeat", errors, context)
 
@@ -102,7 +106,7 @@ _PASSWORDS = [
 ]
 
 
-def _guest_register_prepare(call: Call) -> Outcome | _Conversion:
+def _guest_register_prepare(call: Call[Any]) -> Outcome | _Conversion:
     checkout = call.ctx.session.guest_checkout
     if checkout is None:
         return fail("missingGuestData")
@@ -130,7 +134,7 @@ def _guest_register_prepare(call: Call) -> Outcome | _Conversion:
         "missingGuestData",
     ],
 )
-def guest_register(call: Call) -> Outcome:
+def guest_register(call: Call[_Conversion]) -> Outcome:
     """Creates an account for the session's guest checkout with the given password.
 
     ``guestMail`` is shown to the guest but not trusted: the address comes
@@ -138,7 +142,7 @@ def guest_register(call: Call) -> Outcome:
     ``accountAlreadyExists``, or under ``enumeration_protection`` success
     with a notice to the owner.
     """
-    conversion: _Conversion = call.prepared
+    conversion = call.prepared
     outcome = _convert(call, conversion)
     if outcome is not None:
         return outcome
@@ -147,7 +151,7 @@ def guest_register(call: Call) -> Outcome:
     return _notify_owner(call, conversion.checkout)
 
 
-def _save_guest_prepare(call: Call) -> Outcome | _Conversion:
+def _save_guest_prepare(call: Call[Any]) -> Outcome | _Conversion:
     checkout = call.ctx.session.guest_checkout
     errors: list[ActionError] = []
     given = (call.get("id") or "").strip()
@@ -183,19 +187,19 @@ def _save_guest_prepare(call: Call) -> Outcome | _Conversion:
         "missingGuestData",
     ],
 )
-def save_guest_data_to_user(call: Call) -> Outcome:
+def save_guest_data_to_user(call: Call[_Conversion]) -> Outcome:
     """Creates an account from the guest checkout whose email *id* names.
 
     When the address already has an account it answers success and mails
     the owner a notice instead (the catalog has no code for that case, and
     the checkout data is never attached to an existing account).
     """
-    conversion: _Conversion = call.prepared
+    conversion = call.prepared
     outcome = _convert(call, conversion)
     return outcome if outcome is not None else _notify_owner(call, conversion.checkout)
 
 
-def _notify_owner(call: Call, checkout: GuestCheckout) -> Outcome:
+def _notify_owner(call: Call[Any], checkout: GuestCheckout) -> Outcome:
     """The address has an account: tell its owner, answer success, forget the checkout."""
     email = parse_email(checkout.email)
     owner = own_account(call.accounts.find_account(email.key)) if email else None

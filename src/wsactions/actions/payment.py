@@ -59,7 +59,7 @@ def save_card(
     params=[Param("pseudoCCId", required=True)],
     codes=["notLoggedIn", "invalidPseudoCCId"],
 )
-def credit_card_delete(call: Call) -> Outcome:
+def credit_card_delete(call: Call[None]) -> Outcome:
     """Deletes one saved card of the logged-in account."""
     account = call.account
     if account is None:  # pragma: no cover - the access rule checked it

@@ -27,7 +27,7 @@ _PREFIX = "session."
     blocked_when_locked=True,
     uses_storage=False,
 )
-def session_update(call: Call) -> Outcome:
+def session_update(call: Call[None]) -> Outcome:
     """Writes ``session.<key>`` values to session variables (an empty value removes one).
 
     Codes: ``invalidSessionVariable`` for no variable, a malformed, too long
@@ -68,7 +68,7 @@ def session_update(call: Call) -> Outcome:
 
 
 @action("SessionUnlock", family="session", uses_storage=False)
-def session_unlock(call: Call) -> Outcome:
+def session_unlock(call: Call[None]) -> Outcome:
     """Unlocks a session locked after a failed online payment; never fails."""
     call.ctx.session.unlock()
     return ok()
@@ -80,7 +80,7 @@ def session_unlock(call: Call) -> Outcome:
     params=[Param("locale", required=True, description="One of the shop's languages.")],
     codes=["invalidValue"],
 )
-def language_update(call: Call) -> Outcome:
+def language_update(call: Call[None]) -> Outcome:
     """Shows the pages in another of the shop's languages (``Settings.locales``) and, for
     a logged-in customer, writes the account's mails in it too (an addition to the
     documented actions: the pack's language switcher).

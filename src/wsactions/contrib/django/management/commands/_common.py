@@ -24,7 +24,7 @@ def config() -> WsActionsConfig:
     return get_config()
 
 
-def host_call(action: str) -> Call:
+def host_call(action: str) -> Call[None]:
     """A :class:`~wsactions.Call` of *action* outside any request: what the core's helpers
     (``login_counter``, ``password_context``) take."""
     found = config()
@@ -62,7 +62,7 @@ def read_password(options: dict[str, Any]) -> str:
     return stream.readline().rstrip("\r\n")
 
 
-def new_password_hash(call: Call, password: str, email: str, name: str = "") -> str:
+def new_password_hash(call: Call[Any], password: str, email: str, name: str = "") -> str:
     """The hash of *password* if the password policy accepts it, else a ``CommandError`` with
     the customer message (in the default language)."""
     settings = call.settings
