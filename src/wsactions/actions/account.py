@@ -639,23 +639,29 @@ def account_delete_optin(call: Call[None]) -> Outcome:
 # profile --------------------------------------------------------------------------------
 
 
-@action(
-    "accountDisplayNameUpdate",
-    family="account",
-    access=Access.LOGIN,
-    params=[Param("displayName", required=True)],
-    codes=["notLoggedIn", "missingDisplayName", "fieldNotEditable"],
-)
-def account_display_name_update(call: Call[None]) -> Outcome:
-    """Sets the display name (trimmed; ``invalidParameter`` when too long or not plain text)."""
-    account = call.account
-    if account is None:  # pragma: no cover - the access rule checked it
-        return fail("notLoggedIn")
+def _display_name_prepare(call: Call[Any]) -> Outcome | str:
     name = (call.get("displayName") or "").strip()
     if not name:
         return fail("missingDisplayName", "displayName")
     if len(name) > call.settings.display_name_max_length or not _plain_text(name):
         return fail("invalidParameter", "displayName")
+    return name
+
+
+@action(
+    "accountDisplayNameUpdate",
+    family="account",
+    access=Access.LOGIN,
+    prepare=_display_name_prepare,
+    params=[Param("displayName", required=True)],
+    codes=["notLoggedIn", "missingDisplayName", "fieldNotEditable"],
+)
+def account_display_name_update(call: Call[str]) -> Outcome:
+    """Sets the display name (trimmed; ``invalidParameter`` when too long or not plain text)."""
+    account = call.account
+    if account is None:  # pragma: no cover - the access rule checked it
+        return fail("notLoggedIn")
+    name = call.prepared
     if not_editable(call, account, ["displayName"]):
         return fail("fieldNotEditable", "displayName")
     call.accounts.update_account(account.id, {"display_name": name})

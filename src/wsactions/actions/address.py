@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
 from .._action import Access, ActionSpec, Call, Outcome, Param, action, fail, fail_all, ok
 from .._result import ActionError
 from ..addressing import SUBCODES as ADDRESS_SUBCODES
@@ -37,11 +39,14 @@ _TYPE = Param("type")
 
 
 def _acting_account(call: Call[Any]) -> Account | None:
-    """The logged-in account, else the account of the request's address opt-in token."""
+    """The logged-in account, else the account of the request's address opt-in token (read
+    for update inside the unit of work)."""
     if call.account is not None:
         return call.account
     record = call.optin_record(ADDRESS_PURPOSES)
-    account = call.accounts.get_account(record.account_id, for_update=True) if record else None
+    account = (
+        call.accounts.get_account(record.account_id, for_update=call.in_unit) if record else None
+    )
     return account if account is not None and account.may_log_in else None
 
 
@@ -57,12 +62,34 @@ def _not_editable(call: Call[Any], account: Account, fields: list[str]) -> list[
     return [ActionError("fieldNotEditable", field) for field in denied]
 
 
+@attrs.frozen
+class _NewAddress:
+    fields: dict[str, str]
+    kind: str
+    submitted: list[str]
+
+
+def _new_address_prepare(call: Call[Any]) -> Outcome | _NewAddress:
+    """The submitted address, validated for its country (outside the unit of work)."""
+    if _acting_account(call) is None:  # plain reads here; the handler locks
+        return fail("notLoggedIn")
+    submitted = call.prefixed("address.")
+    if not submitted:
+        return fail("emptyAddress", "address.")
+    cleaned, errors = validate_address(submitted, call.settings.address_rules)
+    errors = _type_errors(call) + errors
+    if errors:
+        return fail_all(errors)
+    return _NewAddress(dict(cleaned), call.get("type") or "bill", list(submitted))
+
+
 @action(
     "AddressCreate",
     family="address",
     access=Access.LOGIN_OR_OPTIN,
     optin_purposes=ADDRESS_PURPOSES,
     blocked_when_locked=True,
+    prepare=_new_address_prepare,
     params=[_FIELDS, _TYPE],
     subcodes={"addressCheckFailed": sorted(ADDRESS_SUBCODES)},
     codes=[
@@ -74,7 +101,7 @@ def _not_editable(call: Call[Any], account: Account, fields: list[str]) -> list[
         "fieldNotEditable",
     ],
 )
-def address_create(call: Call[None]) -> Outcome:
+def address_create(call: Call[_NewAddress]) -> Outcome:
     """Creates an address (type ``bill`` by default) for the acting account.
 
     The first address becomes the main address, the first of a type the
@@ -84,21 +111,15 @@ def address_create(call: Call[None]) -> Outcome:
     account = _acting_account(call)
     if account is None:
         return fail("notLoggedIn")
-    submitted = call.prefixed("address.")
-    if not submitted:
-        return fail("emptyAddress", "address.")
-    cleaned, errors = validate_address(submitted, call.settings.address_rules)
-    errors = _type_errors(call) + errors
-    if errors:
-        return fail_all(errors)
-    denied = _not_editable(call, account, list(submitted))
+    new = call.prepared
+    cleaned, kind = new.fields, new.kind
+    denied = _not_editable(call, account, new.submitted)
     if denied:
         return fail_all(denied)
     accounts = call.accounts
     existing = accounts.list_addresses(account.id)
     if len(existing) >= call.settings.max_addresses:
         return fail("addressLimitReached")
-    kind = call.get("type") or "bill"
     first_of_kind = not any(a.type == kind for a in existing)
     address = Address(
         id=new_id(),
@@ -198,23 +219,27 @@ def address_delete(call: Call[None]) -> Outcome:
     return ok()
 
 
+def _address_id_prepare(call: Call[Any]) -> Outcome | str:
+    address_id = call.get("addressId") or ""
+    return address_id if address_id.strip() else fail("missingAddressId", "addressId")
+
+
 def _role_setter(name: str, role: str, summary: str) -> ActionSpec:
     @action(
         name,
         family="address",
         access=Access.LOGIN,
         blocked_when_locked=True,
+        prepare=_address_id_prepare,
         params=[_ADDRESS_ID],
         codes=["notLoggedIn", "missingAddressId", "invalidAddressId"],
         summary=summary,
     )
-    def set_role(call: Call[Any]) -> Outcome:
+    def set_role(call: Call[str]) -> Outcome:
         account = call.account
         if account is None:  # pragma: no cover - the access rule checked it
             return fail("notLoggedIn")
-        address_id = call.get("addressId") or ""
-        if not address_id.strip():
-            return fail("missingAddressId", "addressId")
+        address_id = call.prepared
         accounts = call.accounts
         if accounts.get_address(account.id, address_id, for_update=True) is None:
             return fail("invalidAddressId", "addressId")

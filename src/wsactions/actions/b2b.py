@@ -130,10 +130,21 @@ def accept_invitation(call: Call[None]) -> Outcome:
     return ok()
 
 
+def _required(name: str, code: str) -> Callable[[Call[Any]], Outcome | str]:
+    """A prepare step: the parameter *name*, trimmed; *code* when it is missing or blank."""
+
+    def prepare(call: Call[Any]) -> Outcome | str:
+        value = (call.get(name) or "").strip()
+        return value if value else fail(code, name)
+
+    return prepare
+
+
 @action(
     "SubAccountDelete",
     family="b2b",
     access=Access.ADMIN,
+    prepare=_required("memberId", "missingMemberId"),
     params=[Param("memberId", required=True)],
     codes=[
         "notLoggedIn",
@@ -143,11 +154,9 @@ def accept_invitation(call: Call[None]) -> Outcome:
         "deletionNotAllowed",
     ],
 )
-def sub_account_delete(call: Call[None]) -> Outcome:
+def sub_account_delete(call: Call[str]) -> Outcome:
     """Deletes an employee of the admin's company (not yourself, not an admin)."""
     admin = _admin(call)
-    if not (call.get("memberId") or "").strip():
-        return fail("missingMemberId", "memberId")
     member = _member(call, admin)
     if member is None:
         return fail("invalidMemberId", "memberId")
@@ -337,21 +346,27 @@ def _renew_members(call: Call[Any], company: str, group_id: str, company_default
     call.accounts.renew_rights(company, new_id(), group_id=group_id, ungrouped=company_default)
 
 
-@action(
-    "CreatePrivilegeGroup",
-    family="b2b",
-    access=Access.ADMIN,
-    params=[Param("name", required=True)],
-    codes=["notLoggedIn", "unauthorized", "missingName"],
-)
-def create_privilege_group(call: Call[None]) -> Outcome:
-    """Creates an (unrestricted) privilege group in the admin's company; ``data["id"]``."""
-    admin = _admin(call)
+def _group_name_prepare(call: Call[Any]) -> Outcome | str:
     name = (call.get("name") or "").strip()
     if not name:
         return fail("missingName", "name")
     if len(name) > _MAX_TEXT or not name.isprintable():
         return fail("invalidParameter", "name")
+    return name
+
+
+@action(
+    "CreatePrivilegeGroup",
+    family="b2b",
+    access=Access.ADMIN,
+    prepare=_group_name_prepare,
+    params=[Param("name", required=True)],
+    codes=["notLoggedIn", "unauthorized", "missingName"],
+)
+def create_privilege_group(call: Call[str]) -> Outcome:
+    """Creates an (unrestricted) privilege group in the admin's company; ``data["id"]``."""
+    admin = _admin(call)
+    name = call.prepared
     group = PrivilegeGroup(
         id=new_id(), company_id=admin.company_id or "", name=name, budget_since=call.now
     )
@@ -359,10 +374,37 @@ def create_privilege_group(call: Call[None]) -> Outcome:
     return ok({"id": group.id})
 
 
+@attrs.frozen
+class _PrivilegeUpdate:
+    group_id: str
+    kind: str | None
+    changes: dict[str, Any]
+
+
+def _privileges_prepare(call: Call[Any]) -> Outcome | _PrivilegeUpdate:
+    """The group id, type and privilege changes, checked (the JSON is read here, outside
+    the unit of work)."""
+    group_id = (call.get("privilegeId") or "").strip()
+    if not group_id:
+        return fail("missingPrivilegeId", "privilegeId")
+    errors: list[ActionError] = []
+    kind = call.get("type")
+    if kind is not None and kind not in GROUP_TYPES:
+        errors.append(ActionError("invalidType", "type"))
+    raw = call.get("privileges")
+    changes = parse_privileges(raw) if raw is not None else {}
+    if changes is None:
+        errors.append(ActionError("invalidPrivileges", "privileges"))
+    if errors or changes is None:
+        return fail_all(errors)
+    return _PrivilegeUpdate(group_id, kind, changes)
+
+
 @action(
     "UpdatePrivileges",
     family="b2b",
     access=Access.ADMIN,
+    prepare=_privileges_prepare,
     params=[
         Param("privilegeId", required=True),
         Param("createMissing"),
@@ -378,7 +420,7 @@ def create_privilege_group(call: Call[None]) -> Outcome:
         "invalidPrivileges",
     ],
 )
-def update_privileges(call: Call[None]) -> Outcome:
+def update_privileges(call: Call[_PrivilegeUpdate]) -> Outcome:
     """Updates a group's privileges (the keys given replace those fields).
 
     ``createMissing=yes`` creates a group of that id in the admin's company.
@@ -389,19 +431,7 @@ def update_privileges(call: Call[None]) -> Outcome:
     """
     admin = _admin(call)
     company = admin.company_id or ""
-    group_id = (call.get("privilegeId") or "").strip()
-    if not group_id:
-        return fail("missingPrivilegeId", "privilegeId")
-    errors: list[ActionError] = []
-    kind = call.get("type")
-    if kind is not None and kind not in GROUP_TYPES:
-        errors.append(ActionError("invalidType", "type"))
-    raw = call.get("privileges")
-    changes = parse_privileges(raw) if raw is not None else {}
-    if changes is None:
-        errors.append(ActionError("invalidPrivileges", "privileges"))
-    if errors or changes is None:
-        return fail_all(errors)
+    group_id, kind, changes = call.prepared.group_id, call.prepared.kind, call.prepared.changes
     accounts = call.accounts
     group = accounts.get_group(company, group_id, for_update=True)
     if group is None:
@@ -434,16 +464,15 @@ def update_privileges(call: Call[None]) -> Outcome:
     "DeletePrivilegeGroup",
     family="b2b",
     access=Access.ADMIN,
+    prepare=_required("id", "missingId"),
     params=[Param("id", required=True)],
     codes=["notLoggedIn", "unauthorized", "missingId", "invalidId", "groupHasMembers"],
 )
-def delete_privilege_group(call: Call[None]) -> Outcome:
+def delete_privilege_group(call: Call[str]) -> Outcome:
     """Deletes a group of the admin's company that no member is assigned to."""
     admin = _admin(call)
     company = admin.company_id or ""
-    group_id = (call.get("id") or "").strip()
-    if not group_id:
-        return fail("missingId", "id")
+    group_id = call.prepared
     accounts = call.accounts
     group = accounts.get_group(company, group_id, for_update=True)
     if group is None:
