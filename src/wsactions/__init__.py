@@ -3,6 +3,24 @@
 The host hands the engine a posted form; the engine runs the named action
 against the host's storage and returns an :class:`ActionResult` that
 templates render. See the README for a tour.
+
+What this package exports, by who uses it:
+
+* **a shop** (host code): :class:`Settings` and its parts, :func:`default_registry`,
+  :class:`ActionRegistry`, :class:`Context`, :class:`RequestInfo`,
+  :class:`MappingSession`, the mailers, :func:`current_account`,
+  :class:`TemplateView` and :func:`json_answer`, and the host modules
+  ``companies``, ``logins``, ``optin``, ``rights`` and ``i18n``;
+  the web request cycle is :mod:`wsactions.web`, the adapters
+  ``wsactions.contrib.flask`` and ``wsactions.contrib.django``;
+* **an action's author**: :func:`action`, :class:`Param`, :class:`Access`,
+  :class:`Call`, :class:`Outcome`, :func:`ok`, :func:`fail`, :func:`fail_all`;
+* **a backend's author**: the value types (:class:`Account`, …), the
+  protocols (:mod:`wsactions.protocols`), the shared rules
+  (:mod:`wsactions.backends.rules`) and the contract suite
+  (:mod:`wsactions.testing.contract`);
+* **everyone**: :class:`ActionResult` and :class:`ActionError`, and the
+  exceptions (:class:`WsactionsError` and below).
 """
 
 from __future__ import annotations
