@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import argon2
 import pytest
 
+from helpers import PW, assert_fails, log_in
 from wsactions import (
     TESTING_HASHING,
     Account,
@@ -22,7 +23,6 @@ from wsactions import (
 from wsactions.mail import Mail
 from wsactions.testing import Client, Harness
 
-PW = "correct horse battery staple 42"
 NEW_PW = "zebra violin cactus 19"
 WEAK = "password123"
 WRONG = "not the password at all 7"
@@ -36,10 +36,6 @@ def register(client: Client, email: str, password: str = PW) -> ActionResult:
     """Submit AccountRegister with a repeated password."""
     return client.submit("AccountRegister", email=email, password=password, passwordRepeat=password)
 
-
-def log_in(client: Client, email: str, password: str = PW) -> ActionResult:
-    """Submit Login."""
-    return client.submit("Login", id=email, password=password)
 
 
 def mails(shop: Harness, purpose: str) -> list[Mail]:
@@ -73,12 +69,6 @@ def stored(shop: Harness, account: Account) -> Account | None:
     result: Account | None = shop.accounts.get_account(account.id)
     return result
 
-
-def assert_fails(result: ActionResult, *errors: ActionError) -> None:
-    """*result* failed with exactly *errors* (order ignored)."""
-    assert not result.success
-    assert result.error
-    assert sorted(result.errors, key=repr) == sorted(errors, key=repr)
 
 
 def member(shop: Harness, editable: set[str] | None, admin: bool = False) -> Account:

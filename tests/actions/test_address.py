@@ -11,14 +11,13 @@ from typing import Any, ClassVar
 import attrs
 import pytest
 
+from helpers import PW, account_logged_in, assert_fails
 from strategies import DE, GB, US
-from wsactions import Account, ActionError, ActionResult, Address, PrivilegeGroup, Privileges
+from wsactions import Account, ActionError, Address, PrivilegeGroup, Privileges
 from wsactions.addressing import AddressRules
 from wsactions.models import TokenRecord
 from wsactions.security.tokens import new_token
 from wsactions.testing import Client, Harness
-
-PW = "correct horse battery staple 42"
 
 ROLES = ("main_address_id", "default_bill_address_id", "default_delivery_address_id")
 
@@ -36,17 +35,6 @@ def err(field: str, sub: str) -> ActionError:
     return ActionError("addressCheckFailed", f"address.{field}", (sub,))
 
 
-def assert_fails(result: ActionResult, *errors: ActionError) -> None:
-    """*result* failed with exactly *errors* (order ignored, each once)."""
-    assert not result.success
-    assert sorted(result.errors, key=repr) == sorted(errors, key=repr)
-
-
-def log_in(shop: Harness, client: Client, email: str, **fields: Any) -> Account:
-    """Create an account for *email* and log *client* in to it."""
-    account = shop.create_account(email, PW, **fields)
-    assert client.submit("Login", id=email, password=PW).success
-    return account
 
 
 def stored(shop: Harness, account: Account) -> Account:
@@ -100,7 +88,7 @@ def b2b_member(shop: Harness, client: Client, editable: set[str], **fields: Any)
             privileges=Privileges(editable_fields=editable),
         )
     )
-    return log_in(
+    return account_logged_in(
         shop,
         client,
         "buyer@example.com",
@@ -123,13 +111,13 @@ def store_address(shop: Harness, account: Account, fields: dict[str, str] | None
 @pytest.fixture
 def ann(shop: Harness, alice: Client) -> Account:
     """alice logged in as ann@example.com (no addresses yet)."""
-    return log_in(shop, alice, "ann@example.com")
+    return account_logged_in(shop, alice, "ann@example.com")
 
 
 @pytest.fixture
 def ben(shop: Harness, bob: Client) -> Account:
     """bob logged in as ben@example.com."""
-    return log_in(shop, bob, "ben@example.com")
+    return account_logged_in(shop, bob, "ben@example.com")
 
 
 @pytest.fixture
@@ -276,7 +264,7 @@ class TestAddressCreate:
         """A real country missing from Settings' list gives sub-code country."""
         shop = Harness(address_rules=AddressRules(countries={"DE"}))
         alice = shop.client()
-        log_in(shop, alice, "ann@example.com")
+        account_logged_in(shop, alice, "ann@example.com")
         before = shop.state()
         result = alice.submit("AddressCreate", form({**DE, "country": "FR", "zip": "75008"}))
         assert_fails(result, err("country", "country"))
@@ -305,7 +293,7 @@ class TestAddressCreate:
         """With max_addresses=2, the third address: addressLimitReached."""
         shop = Harness(max_addresses=2)
         alice = shop.client()
-        account = log_in(shop, alice, "ann@example.com")
+        account = account_logged_in(shop, alice, "ann@example.com")
         create(alice, DE)
         create(alice, GB)
         before = shop.state()
@@ -317,8 +305,8 @@ class TestAddressCreate:
         """One account at its limit does not stop another account."""
         shop = Harness(max_addresses=1)
         alice, bob = shop.client(), shop.client()
-        log_in(shop, alice, "ann@example.com")
-        log_in(shop, bob, "ben@example.com")
+        account_logged_in(shop, alice, "ann@example.com")
+        account_logged_in(shop, bob, "ben@example.com")
         create(alice)
         assert alice.submit("AddressCreate", form(GB)).codes == {"addressLimitReached"}
         create(bob)
@@ -414,7 +402,7 @@ class TestAddressCreate:
         """A field configured in AddressRules.extra_fields is accepted and stored."""
         shop = Harness(address_rules=AddressRules(extra_fields={"floor"}))
         alice = shop.client()
-        account = log_in(shop, alice, "ann@example.com")
+        account = account_logged_in(shop, alice, "ann@example.com")
         address_id = create(alice, {**DE, "floor": "3rd"})
         address = shop.accounts.get_address(account.id, address_id)
         assert address.fields["floor"] == "3rd"
@@ -615,7 +603,7 @@ class TestAddressUpdate:
         """Updating to a country outside Settings' list: sub-code country."""
         shop = Harness(address_rules=AddressRules(countries={"DE"}))
         alice = shop.client()
-        log_in(shop, alice, "ann@example.com")
+        account_logged_in(shop, alice, "ann@example.com")
         address_id = create(alice)
         before = shop.state()
         result = alice.submit("AddressUpdate", form({"country": "AT"}), addressId=address_id)
@@ -716,7 +704,7 @@ class TestAddressUpdate:
         """A configured extra field can be added by an update."""
         shop = Harness(address_rules=AddressRules(extra_fields={"floor"}))
         alice = shop.client()
-        account = log_in(shop, alice, "ann@example.com")
+        account = account_logged_in(shop, alice, "ann@example.com")
         address_id = create(alice)
         assert alice.submit("AddressUpdate", form({"floor": "2"}), addressId=address_id).success
         assert shop.accounts.get_address(account.id, address_id).floor == "2"

@@ -25,12 +25,12 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from helpers import PW
 from strategies import DE, GB, US
 from wsactions import Account
 from wsactions.actions.payment import save_card
 from wsactions.testing import Client, Harness
 
-PW = "correct horse battery staple 42"
 MAX_ADDRESSES = 4
 ROLES = ("main_address_id", "default_bill_address_id", "default_delivery_address_id")
 SETTERS = {

@@ -13,10 +13,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 import wsactions
-from wsactions import Account, ActionError, ActionResult, PrivilegeGroup, Privileges, rights
+from helpers import PW, assert_fails, log_in
+from wsactions import Account, ActionError, PrivilegeGroup, Privileges, rights
 from wsactions.testing import Client, Harness
 
-PW = "correct horse battery staple 42"
 EMP_PW = "Employee passphrase 77 zz"
 WEAK = "password123"
 ADMIN_ACTIONS: dict[str, dict[str, str]] = {
@@ -32,15 +32,6 @@ ADMIN_ACTIONS: dict[str, dict[str, str]] = {
 # helpers -------------------------------------------------------------------------------
 
 
-def assert_fails(result: ActionResult, *errors: ActionError) -> None:
-    """*result* failed with exactly *errors* (order ignored)."""
-    assert not result.success
-    assert sorted(result.errors, key=repr) == sorted(errors, key=repr)
-
-
-def log_in(client: Client, email: str, password: str = PW) -> ActionResult:
-    """Submit Login."""
-    return client.submit("Login", id=email, password=password)
 
 
 def stored(shop: Harness, account: Account | str) -> Account | None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from helpers import PW, assert_fails
 from wsactions import Account, ActionError, ActionResult, GuestCheckout, RateLimit
 from wsactions.testing import Client, Harness
 
-PW = "correct horse battery staple 42"
 WEAK = "password123"
 
 BILL = {
@@ -53,11 +53,6 @@ def save_guest(client: Client, password: str = PW, **extra: str) -> ActionResult
         "SaveGuestDataToUser", password=password, passwordRepeat=password, **fields
     )
 
-
-def assert_fails(result: ActionResult, *errors: ActionError) -> None:
-    """*result* failed with exactly *errors* (order ignored)."""
-    assert not result.success
-    assert sorted(result.errors, key=repr) == sorted(errors, key=repr)
 
 
 def created(shop: Harness) -> Account:

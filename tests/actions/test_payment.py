@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from helpers import account_logged_in
 from wsactions import Account, ActionError, CardDataRefusedError, SavedCard
 from wsactions.actions.payment import save_card
 from wsactions.testing import Client, Harness
 
-PW = "correct horse battery staple 42"
 GOOD = {
     "brand": "VISA",
     "last4": "1111",
@@ -66,23 +66,17 @@ def store(shop: Harness, account: Account, **overrides: Any) -> SavedCard:
     return save_card(shop.accounts, account.id, **{**GOOD, **overrides})
 
 
-def log_in(shop: Harness, client: Client, email: str) -> Account:
-    """Create an account for *email* and log *client* in to it."""
-    account = shop.create_account(email, PW)
-    assert client.submit("Login", id=email, password=PW).success
-    return account
-
 
 @pytest.fixture
 def ann(shop: Harness, alice: Client) -> Account:
     """alice logged in as ann@example.com."""
-    return log_in(shop, alice, "ann@example.com")
+    return account_logged_in(shop, alice, "ann@example.com")
 
 
 @pytest.fixture
 def ben(shop: Harness, bob: Client) -> Account:
     """bob logged in as ben@example.com."""
-    return log_in(shop, bob, "ben@example.com")
+    return account_logged_in(shop, bob, "ben@example.com")
 
 
 # CreditCardDelete -------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from helpers import PW
 from sqlstores import postgres_storage, sqlite_storage
 from wsactions.backends.sql import SqlStorage, StorageUnavailableError, upgrade
 from wsactions.models import Account
@@ -27,7 +28,6 @@ from wsactions.testing import Harness
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:9/test"  # nothing listens on port 9
-PW = "correct horse battery staple 42"
 DEADLINE = 60.0  # seconds any subprocess may take for its part
 
 

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import argon2
 import pytest
 
+from helpers import PW, is_logged_in, log_in
 from wsactions import (
     TESTING_HASHING,
     Account,
@@ -32,7 +33,6 @@ from wsactions.security import passwords
 from wsactions.security.tokens import hash_token
 from wsactions.testing import Client, Harness
 
-PW = "correct horse battery staple 42"
 NEW_PW = "zebra violin cactus 19"
 WRONG = "not the password at all 7"
 
@@ -54,10 +54,6 @@ def register(client: Client, email: str, password: str = PW) -> ActionResult:
     """Submit AccountRegister with a repeated password."""
     return client.submit("AccountRegister", email=email, password=password, passwordRepeat=password)
 
-
-def log_in(client: Client, email: str, password: str = PW) -> ActionResult:
-    """Submit Login."""
-    return client.submit("Login", id=email, password=password)
 
 
 def reset(client: Client, new: str = NEW_PW, **extra: str) -> ActionResult:
@@ -95,10 +91,6 @@ def block(client: Client, email: str, times: int = 10) -> None:
     for _ in range(times):
         assert log_in(client, email, WRONG).codes == {"invalidCredentials"}
 
-
-def logged_in(client: Client) -> bool:
-    """Whether *client*'s next page shows a login."""
-    return bool(client.view().wsAccount.isLoggedIn)
 
 
 def alike(result: ActionResult) -> tuple[Any, ...]:
@@ -855,7 +847,7 @@ def test_t16_login_id_twice_refused() -> None:
     client = shop.client()
     result = client.submit("Login", id=["a@example.com", "b@example.com"], password=PW)
     assert result.errors == (ActionError("duplicateParameter", "id"),)
-    assert not logged_in(client)
+    assert not is_logged_in(client)
 
 
 # L throttling -------------------------------------------------------------------------------
@@ -1064,9 +1056,9 @@ def test_s22_changes_end_other_sessions(change: Callable[[Harness, Client], None
     shop.create_account("a@example.com", PW)
     other, actor = shop.client(), shop.client()
     assert log_in(other, "a@example.com").success
-    assert logged_in(other)
+    assert is_logged_in(other)
     change(shop, actor)
-    assert not logged_in(other)
+    assert not is_logged_in(other)
     assert other.session.account_id is None
     assert other.submit("accountDisplayNameUpdate", displayName="X").codes == {"notLoggedIn"}
 
@@ -1083,7 +1075,7 @@ def test_s23_deleted_account_sessions_and_tokens_die() -> None:
     assert shop.state()["tokens"] == {}
 
     assert register(shop.client(), "a@example.com", NEW_PW).success
-    assert not logged_in(session)
+    assert not is_logged_in(session)
     reuser = shop.client()
     reuser.follow(link)
     assert reset(reuser, "attacker chosen passphrase 1").codes == {"notLoggedIn"}

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
+from helpers import PW, account_logged_in
 from wsactions import Account, ActionResult, default_registry
 from wsactions.actions.payment import save_card
 from wsactions.models import TokenRecord
 from wsactions.security.tokens import new_token
 from wsactions.testing import Client, Harness
 
-PW = "correct horse battery staple 42"
 DE = {
     "address.firstName": "Erika",
     "address.lastName": "Mustermann",
@@ -56,12 +56,6 @@ def test_every_id_taking_action_is_covered():
     }
     assert takes_id == set(ADDRESS_ACTIONS) | set(CARD_ACTIONS)
 
-
-def log_in(shop: Harness, client: Client, email: str) -> Account:
-    """Create an account for *email* and log *client* in to it."""
-    account = shop.create_account(email, PW)
-    assert client.submit("Login", id=email, password=PW).success
-    return account
 
 
 def act_via_token(shop: Harness, client: Client, email: str) -> Account:
@@ -103,14 +97,14 @@ def test_a29_addresses_looked_up_through_acting_account(name: str, via: str) -> 
     """Another account's address id answers exactly like a made-up id; nothing changes."""
     shop = Harness()
     alice, bob = shop.client(), shop.client(client_address="198.51.100.7")
-    ben = log_in(shop, bob, "ben@example.com")
+    ben = account_logged_in(shop, bob, "ben@example.com")
     bens = bob.submit("AddressCreate", DE).data["addressId"]
     ben_spare = bob.submit("AddressCreate", DE, type="delivery").data["addressId"]
     bens_before = (
         shop.accounts.get_account(ben.id),
         list(shop.accounts.list_addresses(ben.id)),
     )
-    ann = (log_in if via == "login" else act_via_token)(shop, alice, "ann@example.com")
+    ann = (account_logged_in if via == "login" else act_via_token)(shop, alice, "ann@example.com")
     result = alice.submit("AddressCreate", DE)
     assert result.success, result.errors
     own = result.data["addressId"]
@@ -140,8 +134,8 @@ def test_a29_cards_looked_up_through_acting_account(name: str) -> None:
     """Another account's card id answers exactly like a made-up id; nothing changes."""
     shop = Harness()
     alice, bob = shop.client(), shop.client(client_address="198.51.100.7")
-    ann = log_in(shop, alice, "ann@example.com")
-    ben = log_in(shop, bob, "ben@example.com")
+    ann = account_logged_in(shop, alice, "ann@example.com")
+    ben = account_logged_in(shop, bob, "ben@example.com")
     card: dict[str, Any] = {
         "brand": "VISA",
         "last4": "1111",

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 import sqlstores
+from helpers import PW
 from wsactions.errors import StorageConflictError
 from wsactions.models import Account
 from wsactions.protocols import Storage
 from wsactions.testing import Client, Harness
 
-PW = "correct horse battery staple 42"
 ROUNDS = 20
 
 

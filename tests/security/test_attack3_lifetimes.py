@@ -7,12 +7,12 @@ import pytest
 
 import sqlstores
 import wsactions
+from helpers import PW
 from wsactions import LoginLifetime
 from wsactions.actions import _common
 from wsactions.errors import ConfigurationError
 from wsactions.testing import Client, Harness
 
-PW = "correct horse battery staple 42"
 DAY = 24 * 3600.0
 
 

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 
 import wsactions
+from helpers import PW
 from strategies import ACTION_NAMES, DE, PREFIX_PARAMS, SINGLE_PARAMS, log_in_member
 from wsactions import ActionResult, GuestCheckout, PrivilegeGroup, Privileges, RateLimit, rights
 from wsactions.codes import ENGINE_CODES
 from wsactions.security import passwords
 from wsactions.testing import Client, Harness
 
-PW = "correct horse battery staple 42"
 #: Combining marks in non-canonical order: NFKC needs quadratic time to reorder them.
 ADVERSARIAL = "a" + "\u0301\u0316" * 49_999
 

@@ -12,10 +12,10 @@ from typing import Any
 import attrs
 import pytest
 
+from helpers import PW
 from wsactions import Account, ActionError, PrivilegeGroup, Privileges, default_registry, rights
 from wsactions.testing import Client, Harness
 
-PW = "correct horse battery staple 42"
 EMP_PW = "Employee passphrase 77 zz"
 
 OK = "success"

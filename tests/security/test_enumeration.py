@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from helpers import PW
 from wsactions import (
     ActionResult,
     BackgroundMailer,
@@ -26,7 +27,6 @@ from wsactions import (
 )
 from wsactions.testing import Client, Harness, testing_settings
 
-PW = "correct horse battery staple 42"
 ATTACKER_PW = "mallory's own passphrase 77"
 TARGET = "target@example.com"
 ATTACKER = "mallory@example.com"

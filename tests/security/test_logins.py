@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 
 import wsactions
+from helpers import PW
 from wsactions import PrivilegeGroup, Privileges, rights
 from wsactions.testing import Client, Harness
 
-PW = "correct horse battery staple 42"
 NEW_PW = "a brand new passphrase 99"
 
 

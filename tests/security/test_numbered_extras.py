@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from helpers import PW
 from wsactions import ActionError
 from wsactions.testing import Client, Harness
-
-PW = "correct horse battery staple 42"
 
 
 def _admin_with_member(shop: Harness) -> tuple[Client, str]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from helpers import PW
 from wsactions import ActionError, GuestCheckout
 from wsactions.testing import Client, Harness
-
-PW = "correct horse battery staple 42"
 
 
 def _log_in(shop: Harness, email: str) -> Client:

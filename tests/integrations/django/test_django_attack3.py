@@ -17,6 +17,7 @@ from django.template import engines
 from django.test import Client
 from django.urls import include, path
 
+from helpers import PW
 from wsactions import Account, BackgroundMailer, Mail
 from wsactions.contrib.django import conf
 from wsactions.contrib.django.conf import DjangoMailer, get_config
@@ -26,7 +27,6 @@ from wsactions.settings import TESTING_HASHING
 
 pytestmark = pytest.mark.django_db
 
-PW = "correct horse battery staple 42"
 EMAIL = "ann@example.com"
 
 #: ``next`` values a browser turns into another host (it drops tabs and line breaks).

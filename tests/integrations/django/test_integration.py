@@ -28,6 +28,7 @@ from django.shortcuts import render
 from django.test import Client, override_settings
 from django.urls import include, path
 
+from helpers import PW
 from wsactions import BackgroundMailer
 from wsactions.backends.memory import MemoryStorage
 from wsactions.contrib.django import conf
@@ -40,7 +41,6 @@ from wsactions.security.tokens import hash_token
 
 pytestmark = pytest.mark.django_db
 
-PW = "correct horse battery staple 42"
 NEW_PW = "another quite long passphrase 77"
 EMAIL = "ann@example.com"
 HERE = Path(__file__).parent

@@ -20,6 +20,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import include, path
 
+from helpers import PW
 from wsactions import RecordingMailer
 from wsactions.backends.memory import MemoryStorage
 from wsactions.contrib.django import conf
@@ -29,7 +30,6 @@ from wsactions.settings import TESTING_HASHING
 pytestmark = pytest.mark.django_db
 
 EMAIL = "parity@example.com"
-PW = "correct horse battery staple 42"
 WSACTIONS: dict[str, Any] = {
     "BASE_URL": "http://testserver",
     "SHOP_NAME": "Test shop",

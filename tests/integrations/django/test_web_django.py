@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import Client, override_settings
 from django.urls import clear_url_caches, include, path
 
+from helpers import PW
 from wsactions.contrib.django import conf
 from wsactions.errors import StorageUnavailableError
 from wsactions.security.passwords import hasher_for
@@ -21,7 +22,6 @@ from wsactions.settings import TESTING_HASHING
 
 pytestmark = pytest.mark.django_db
 
-PW = "correct horse battery staple 42"
 WSACTIONS: dict[str, Any] = {
     "BASE_URL": "http://testserver",
     "SHOP_NAME": "Test shop",

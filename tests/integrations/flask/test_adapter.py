@@ -9,6 +9,7 @@ import flask
 import pytest
 from flask.testing import FlaskClient
 
+from helpers import PW
 from wsactions import Account, ConfigurationError, RecordingMailer, current_account
 from wsactions.backends.memory import MemoryStorage
 from wsactions.contrib.flask import WsActions, context, login_required
@@ -16,7 +17,6 @@ from wsactions.contrib.flask import current_account as flask_current_account
 from wsactions.security.passwords import hasher_for
 from wsactions.settings import TESTING_HASHING
 
-PW = "correct horse battery staple 42"
 SECRET = "flask-adapter-test-secret-key-0123456789"
 
 PAGE = """

@@ -13,6 +13,7 @@ import flask
 import pytest
 from flask.testing import FlaskClient
 
+from helpers import PW
 from wsactions import Account, BackgroundMailer, ConsoleMailer, RecordingMailer
 from wsactions.backends.memory import MemoryStorage
 from wsactions.contrib.flask import WsActions, login_required
@@ -21,7 +22,6 @@ from wsactions.pages import DEFAULT_GROUPS
 from wsactions.security.passwords import hasher_for
 from wsactions.settings import TESTING_HASHING
 
-PW = "correct horse battery staple 42"
 EMAIL = "ann@example.com"
 SECRET = "flask-attack3-test-secret-key-0123456789"
 

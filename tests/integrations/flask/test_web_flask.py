@@ -10,13 +10,13 @@ from typing import Any
 import flask
 import pytest
 
+from helpers import PW
 from wsactions import RecordingMailer
 from wsactions.backends.memory import MemoryStorage
 from wsactions.contrib.flask import WsActions
 from wsactions.errors import StorageUnavailableError
 from wsactions.settings import TESTING_HASHING
 
-PW = "correct horse battery staple 42"
 LAYOUT = """<!doctype html><html lang="{{ wsLang }}"><head><title>{{ wsTitle }} · Laden</title>
 {{ wsHead }}</head><body><header>Ladenkopf {{ wsNav }}</header><main>{{ wsContent }}</main>
 <footer>Impressum: Laden GmbH</footer>{{ wsScripts }}</body></html>"""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tools import docs as _docs
 
-ACTIONS_MD = Path(__file__).parent.parent / "docs" / "actions.md"
+ACTIONS_MD = Path(__file__).parents[2] / "docs" / "actions.md"
 
 
 def test_message_tables_are_current() -> None:

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 import wsactions
+from helpers import PW
 from wsactions import (
     ActionEvent,
     ConfigurationError,
@@ -24,7 +25,6 @@ from wsactions import (
 from wsactions.mail import MailTemplate
 from wsactions.testing import Client, Harness, testing_settings
 
-PW = "correct horse battery staple 42"
 ADDRESS = {
     "address.firstName": "Erika",
     "address.lastName": "Mustermann",

@@ -11,10 +11,10 @@ from decimal import Decimal
 import argon2
 import pytest
 
+from helpers import PW
 from wsactions import Account, ActionResult, GuestCheckout, PrivilegeGroup, Privileges, rights
 from wsactions.testing import Client, Harness, interleave
 
-PW = "correct horse battery staple 42"
 NEW_PW = "a brand new passphrase 99"
 POSITIONS = range(1, 7)
 

@@ -12,7 +12,7 @@ from wsactions import ActionSpec, default_registry
 from wsactions.cli import main
 from wsactions.codes import ENGINE_CODES, MESSAGES
 
-CATALOG = json.loads((Path(__file__).parent / "catalog" / "actions.json").read_text("utf-8"))
+CATALOG = json.loads((Path(__file__).parents[1] / "catalog" / "actions.json").read_text("utf-8"))
 ENTRIES: dict[str, dict[str, Any]] = {entry["name"]: entry for entry in CATALOG["actions"]}
 REGISTERED = default_registry().actions
 
@@ -81,7 +81,7 @@ def test_subcodes_match_catalog(spec: ActionSpec) -> None:
 
 def test_subcode_additions_are_documented() -> None:
     """Every sub-code addition is named in the action's section of docs/actions.md."""
-    docs = (Path(__file__).parent.parent / "docs" / "actions.md").read_text("utf-8")
+    docs = (Path(__file__).parents[2] / "docs" / "actions.md").read_text("utf-8")
     for (name, code), extra in SUBCODE_ADDITIONS.items():
         section = docs.split(f"### {name}\n", 1)[1].split("\n### ", 1)[0]
         row = next(line for line in section.splitlines() if line.startswith(f"| `{code}`"))

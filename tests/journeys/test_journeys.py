@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from helpers import PW, is_logged_in
 from wsactions.mail import Mail
 from wsactions.testing import Client, Harness
 
-PW = "correct horse battery staple 42"
 NEW_PW = "zebra violin cactus 19"
 WRONG = "not the password at all 7"
 
@@ -24,10 +24,6 @@ def link(shop: Harness, purpose: str, to: str) -> str:
     return url
 
 
-def logged_in(client: Client) -> bool:
-    """Whether the page *client* sees shows a login."""
-    return bool(client.view().wsAccount.isLoggedIn)
-
 
 def log_in(client: Client, email: str, password: str) -> bool:
     """Log *client* in; whether it worked."""
@@ -42,7 +38,7 @@ def test_register_verify_login_logout() -> None:
         "AccountRegister", email="Dana@Example.com", password=PW, passwordRepeat=PW
     )
     assert result.success
-    assert not logged_in(browser)
+    assert not is_logged_in(browser)
     assert browser.submit("Login", id="dana@example.com", password=PW).codes == {"accountInactive"}
 
     verified = browser.follow(link(shop, "verify", "Dana@example.com"))
@@ -52,14 +48,14 @@ def test_register_verify_login_logout() -> None:
     browser.leave()
 
     assert log_in(browser, "DANA@example.com", PW)
-    assert logged_in(browser)
+    assert is_logged_in(browser)
     assert browser.view().wsAccount.email == "Dana@example.com"
 
     out = browser.follow(browser.url("Logout", "/account/overview"))
     assert out is not None
     assert out.success
     assert out.redirect == "/account/overview"
-    assert not logged_in(browser)
+    assert not is_logged_in(browser)
 
 
 def test_lockout_unlock_login() -> None:
@@ -78,8 +74,8 @@ def test_lockout_unlock_login() -> None:
     assert owner.follow(unlock).success  # type: ignore[union-attr]
     owner.leave()
     assert log_in(owner, "erin@example.com", PW)
-    assert logged_in(owner)
-    assert not logged_in(attacker)
+    assert is_logged_in(owner)
+    assert not is_logged_in(attacker)
 
 
 def test_forgotten_reset_and_link_lifetime() -> None:
@@ -138,7 +134,7 @@ def test_email_change() -> None:
     fresh = shop.client()
     assert log_in(fresh, "gus.new@example.com", PW)
     assert fresh.view().wsAccount.email == "Gus.New@example.com"
-    assert not logged_in(browser)  # the change ended the other session
+    assert not is_logged_in(browser)  # the change ended the other session
 
 
 def test_delete_immediately() -> None:
@@ -148,7 +144,7 @@ def test_delete_immediately() -> None:
     browser = shop.client()
     assert log_in(browser, "hal@example.com", PW)
     assert browser.submit("AccountDelete").success
-    assert not logged_in(browser)
+    assert not is_logged_in(browser)
     assert shop.state()["accounts"] == {}
     assert not log_in(browser, "hal@example.com", PW)
     assert browser.submit(
@@ -165,12 +161,12 @@ def test_delete_with_confirmation() -> None:
     result = browser.submit("AccountDelete")
     assert result.success
     assert result.data["confirmationSent"] is True
-    assert logged_in(browser)
+    assert is_logged_in(browser)
     assert log_in(shop.client(), "ivy@example.com", PW)
 
     confirmed = browser.follow(link(shop, "delete", "ivy@example.com"))
     assert confirmed is not None
     assert confirmed.success
-    assert not logged_in(browser)
+    assert not is_logged_in(browser)
     assert shop.state()["accounts"] == {}
     assert not log_in(shop.client(), "ivy@example.com", PW)

@@ -8,10 +8,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from helpers import PW
 from wsactions import ActionError, PrivilegeGroup, Privileges, rights
 from wsactions.testing import Harness
 
-PW = "correct horse battery staple 42"
 EMP_PW = "Employee passphrase 77 zz"
 WEAK = "password123"
 

@@ -13,7 +13,7 @@ import pytest
 from wsactions import default_registry
 from wsactions.cli import main
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 class TestActionsCommand:

@@ -20,11 +20,11 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import attrs
 import pytest
 
+from helpers import PW
 from wsactions import TESTING_HASHING
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "examples" / "wsgi_shop.py"
-PW = "correct horse battery staple 42"
 
 
 @pytest.fixture

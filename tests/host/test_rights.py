@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from wsactions import Account, ActionError, ActionResult, PrivilegeGroup, Privileges, rights
+from helpers import PW, assert_fails
+from wsactions import Account, ActionError, PrivilegeGroup, Privileges, rights
 from wsactions.testing import Client, Harness
 
-PW = "correct horse battery staple 42"
 EMP_PW = "Employee passphrase 77 zz"
 ADDRESS = {
     "address.firstName": "Erika",
@@ -25,11 +25,6 @@ ADDRESS = {
 
 # helpers -------------------------------------------------------------------------------
 
-
-def assert_fails(result: ActionResult, *errors: ActionError) -> None:
-    """*result* failed with exactly *errors* (order ignored)."""
-    assert not result.success
-    assert sorted(result.errors, key=repr) == sorted(errors, key=repr)
 
 
 def add_group(

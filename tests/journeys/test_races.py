@@ -9,11 +9,11 @@ from typing import Any, TypeVar
 
 import pytest
 
+from helpers import PW
 from wsactions import ActionResult, PrivilegeGroup, Privileges, RateLimit, rights
 from wsactions.security import passwords
 from wsactions.testing import Client, Harness
 
-PW = "correct horse battery staple 42"
 WRONG = "not the password at all 7"
 T = TypeVar("T")
 ROUNDS = range(5)

@@ -13,13 +13,13 @@ from babel.messages.pofile import read_po
 from tools.catalogs import pack_strings, stale
 
 import wsactions
+from helpers import PW
 from wsactions import ActionError, RequestInfo, default_registry
 from wsactions.cli import main
 from wsactions.i18n import LOCALES, error_message, mail_text, negotiate, required_keys
 from wsactions.mail import MAIL_KINDS, MailTemplate
 from wsactions.testing import Client, Harness, testing_settings
 
-PW = "correct horse battery staple 42"
 SPECS = default_registry().actions
 LOCALE_DIR = Path(wsactions.__file__).parent / "locales"
 SETTINGS = testing_settings()

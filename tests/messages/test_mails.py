@@ -12,6 +12,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 import wsactions
+from helpers import PW
 from wsactions import default_registry
 from wsactions.errors import ConfigurationError
 from wsactions.i18n import LOCALES, mail_text, required_keys
@@ -25,7 +26,6 @@ from wsactions.mail import (
 from wsactions.settings import Settings
 from wsactions.testing import Harness, testing_settings
 
-PW = "correct horse battery staple 42"
 LINK = "https://shop.example/?wsact=PasswordReset&wsoptin=abc-DEF_123"
 LOCALE_DIR = Path(wsactions.__file__).parent / "locales"
 IMPRESSUM = "Käse & Co. GmbH, Hauptstraße 1, 10115 Berlin\nHRB 12345 B, Amtsgericht Charlottenburg"

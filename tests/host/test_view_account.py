@@ -7,11 +7,11 @@ from html.parser import HTMLParser
 import jinja2
 import pytest
 
+from helpers import account_logged_in
 from wsactions import Account
 from wsactions.actions.payment import save_card
 from wsactions.testing import Client, Harness
 
-PW = "correct horse battery staple 42"
 DE = {
     "firstName": "Erika",
     "lastName": "Mustermann",
@@ -104,12 +104,6 @@ def forms(client: Client, source: str) -> list[dict[str, str]]:
     return parser.forms
 
 
-def log_in(shop: Harness, client: Client, email: str, **fields: object) -> Account:
-    """Create an account for *email* and log *client* in to it."""
-    account = shop.create_account(email, PW, **fields)
-    assert client.submit("Login", id=email, password=PW).success
-    return account
-
 
 def create(client: Client, fields: dict[str, str], type: str = "bill") -> str:
     """Create an address through the action; its id."""
@@ -138,7 +132,7 @@ def add_card(shop: Harness, account: Account, last4: str) -> str:
 @pytest.fixture
 def ann(shop: Harness, alice: Client) -> Account:
     """alice logged in as ann@example.com, display name "Ann"."""
-    return log_in(shop, alice, "ann@example.com", display_name="Ann")
+    return account_logged_in(shop, alice, "ann@example.com", display_name="Ann")
 
 
 def test_logged_out_view_is_empty(shop: Harness, alice: Client):
@@ -155,7 +149,7 @@ def test_logged_out_view_is_empty(shop: Harness, alice: Client):
 
 def test_logged_out_view_shows_no_other_account(shop: Harness, alice: Client, bob: Client):
     """A logged-out browser sees nothing even while another browser's account has addresses."""
-    log_in(shop, bob, "ben@example.com")
+    account_logged_in(shop, bob, "ben@example.com")
     create(bob, DE)
     assert tuple(alice.view().wsAccount.addresses) == ()
 
@@ -171,7 +165,7 @@ def test_account_fields(shop: Harness, alice: Client, ann: Account):
 
 def test_addresses_and_roles(shop: Harness, alice: Client, bob: Client, ann: Account):
     """addresses lists the own addresses oldest first; the role properties follow the account."""
-    log_in(shop, bob, "ben@example.com")
+    account_logged_in(shop, bob, "ben@example.com")
     create(bob, GB)
     first = create(alice, DE)
     delivery = create(alice, GB, type="delivery")
@@ -200,7 +194,7 @@ def test_deleted_address_leaves_view(shop: Harness, alice: Client, ann: Account)
 
 def test_pseudo_credit_cards(shop: Harness, alice: Client, bob: Client, ann: Account):
     """pseudoCreditCards lists the own cards only, oldest first."""
-    ben = log_in(shop, bob, "ben@example.com")
+    ben = account_logged_in(shop, bob, "ben@example.com")
     add_card(shop, ben, "0005")
     ids = [add_card(shop, ann, "1111"), add_card(shop, ann, "4444")]
     cards = alice.view().wsAccount.pseudoCreditCards
@@ -239,7 +233,7 @@ def test_rendered_form_is_bound_to_its_session(
     shop: Harness, alice: Client, bob: Client, ann: Account
 ):
     """A form rendered for alice does nothing when bob posts it."""
-    ben = log_in(shop, bob, "ben@example.com")
+    ben = account_logged_in(shop, bob, "ben@example.com")
     create(alice, DE)
     create(alice, GB)
     [form] = forms(alice, SET_MAIN_TEMPLATE)
