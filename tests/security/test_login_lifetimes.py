@@ -10,6 +10,7 @@ import wsactions
 from helpers import PW
 from wsactions import LoginLifetime
 from wsactions.actions import _common
+from wsactions.backends import rules
 from wsactions.errors import ConfigurationError
 from wsactions.testing import Client, Harness
 
@@ -119,8 +120,8 @@ def test_attack3_7_counter_sweep_is_bounded(make: object) -> None:
     storage = make()  # type: ignore[operator]
     counters = storage.counters
     monkey = pytest.MonkeyPatch()
-    monkey.setattr(type(counters), "_SWEEP_EVERY", 5)
-    monkey.setattr(type(counters), "_SWEEP_BATCH", 3)
+    monkey.setattr(rules, "COUNTER_SWEEP_EVERY", 5)
+    monkey.setattr(rules, "COUNTER_SWEEP_BATCH", 3)
     try:
         for n in range(4):
             counters.hit(f"old-{n}", 0.0, 10.0, 5)

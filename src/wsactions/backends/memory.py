@@ -9,14 +9,14 @@ delivery out of units of work, so the lock is held for microseconds.
 
 Every operation costs the same whatever the size of the store: tokens are
 indexed by account and purpose, members by company, logins by account.
-Thread-safe; not shared between processes.
+Thread-safe; not shared between processes. What a step checks and picks
+comes from :mod:`wsactions.backends.rules`; this module keeps the data.
 """
 
 from __future__ import annotations
 
 import itertools
 import threading
-from collections import deque
 from collections.abc import Callable, Collection, Mapping, MutableMapping, Sequence
 from decimal import Decimal
 from operator import attrgetter, itemgetter
@@ -34,17 +34,9 @@ from ..models import (
     SavedCard,
     TokenRecord,
 )
-from ..security.cards import refuse_card_data
+from . import rules
 
 _MISSING: Any = object()
-
-#: Fields only :meth:`MemoryAccountStore.change_email` (or nothing) may change.
-_ACCOUNT_IDENTITY = frozenset({"id", "email", "email_key"})
-_ACCOUNT_FIELDS = frozenset(f.name for f in attrs.fields(Account)) - _ACCOUNT_IDENTITY
-_ADDRESS_FIELDS = frozenset({"type", "fields", "visibility"})
-_GROUP_FIELDS = frozenset({"name", "type", "privileges"})
-_ROLES = ("main_address_id", "default_bill_address_id", "default_delivery_address_id")
-
 
 _T = TypeVar("_T")
 _new = object.__new__
@@ -92,13 +84,6 @@ def _evolve(record: _T, **changes: Any) -> _T:
     for put, value in zip(setters, values, strict=True):
         put(new, value)
     return new
-
-
-def _checked(changes: Mapping[str, Any], allowed: frozenset[str], what: str) -> dict[str, Any]:
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ValueError(f"{what} cannot set {sorted(unknown)}; allowed: {sorted(allowed)}")
-    return dict(changes)
 
 
 class _Journal:
@@ -262,7 +247,7 @@ class MemoryAccountStore:
 
     def update_account(self, account_id: str, changes: Mapping[str, Any]) -> bool:
         """Set the named fields; ``False`` when the account is gone."""
-        values = _checked(changes, _ACCOUNT_FIELDS, "update_account")
+        values = rules.account_changes(changes)
         t = self._t
         with t.lock:
             old = t.accounts.get(account_id)
@@ -275,7 +260,7 @@ class MemoryAccountStore:
         self, account_id: str, email: str, email_key: str, changes: Mapping[str, Any]
     ) -> bool:
         """Move the account to a new address unless it is taken; ``False`` otherwise."""
-        values = _checked(changes, _ACCOUNT_FIELDS, "change_email")
+        values = rules.account_changes(changes, "change_email")
         t = self._t
         with t.lock:
             old = t.accounts.get(account_id)
@@ -324,18 +309,14 @@ class MemoryAccountStore:
         self, company_id: str, rights_stamp: str, *, group_id: str | None, ungrouped: bool
     ) -> int:
         """Give the members of *group_id* (and the ungrouped ones) a new rights stamp."""
+        renewed = rules.renewed_members(company_id, group_id, ungrouped=ungrouped)
         t = self._t
-        renewed = 0
         with t.lock:
-            for account_id in t.members.get(company_id, {}):
-                member = t.accounts[account_id]
-                assigned = member.privilege_group_id
-                if (group_id is not None and assigned == group_id) or (
-                    ungrouped and assigned is None
-                ):
-                    t.put(t.accounts, account_id, _evolve(member, rights_stamp=rights_stamp))
-                    renewed += 1
-        return renewed
+            members = [t.accounts[account_id] for account_id in t.members.get(company_id, {})]
+            chosen = list(filter(renewed, members))
+            for member in chosen:
+                t.put(t.accounts, member.id, _evolve(member, rights_stamp=rights_stamp))
+            return len(chosen)
 
     # addresses ---------------------------------------------------------------
     def add_address(self, address: Address) -> None:
@@ -363,7 +344,7 @@ class MemoryAccountStore:
 
     def update_address(self, account_id: str, address_id: str, changes: Mapping[str, Any]) -> bool:
         """Set the named fields of an address of *account_id*; ``False`` when it is gone."""
-        values = _checked(changes, _ADDRESS_FIELDS, "update_address")
+        values = rules.address_changes(changes)
         t = self._t
         with t.lock:
             book = t.addresses.get(account_id, {})
@@ -382,18 +363,14 @@ class MemoryAccountStore:
                 return False
             t.drop(book, address_id)
             account = t.accounts.get(account_id)
-            if account is not None:
-                cleared: dict[str, Any] = {
-                    r: None for r in _ROLES if getattr(account, r) == address_id
-                }
-                if cleared:
-                    t.put(t.accounts, account_id, _evolve(account, **cleared))
+            if account is not None and (cleared := rules.cleared_roles(account, address_id)):
+                t.put(t.accounts, account_id, _evolve(account, **cleared))
             return True
 
     # saved cards -------------------------------------------------------------
     def add_card(self, card: SavedCard) -> None:
         """Store a pseudonymised card; refuses anything that looks like a card number."""
-        refuse_card_data(card)
+        rules.refuse_card_data(card)
         t = self._t
         with t.lock:
             t.put(t.bucket(t.cards, card.account_id), card.id, card)
@@ -421,8 +398,7 @@ class MemoryAccountStore:
             groups = t.bucket(t.groups, group.company_id)
             if group.id in groups:
                 return False
-            if group.type == "global":
-                self._demote_global(group.company_id)
+            self._demote(groups, rules.former_global(group.company_id, group.id, group.type))
             t.put(groups, group.id, group)
             return True
 
@@ -440,24 +416,21 @@ class MemoryAccountStore:
 
     def update_group(self, company_id: str, group_id: str, changes: Mapping[str, Any]) -> bool:
         """Set name, type or privileges; a new ``global`` group demotes the former one."""
-        values = _checked(changes, _GROUP_FIELDS, "update_group")
+        values = rules.group_changes(changes)
         t = self._t
         with t.lock:
             groups = t.groups.get(company_id, {})
             old = groups.get(group_id)
             if old is None:
                 return False
-            if values.get("type") == "global" and old.type != "global":
-                self._demote_global(company_id)
+            self._demote(groups, rules.former_global(company_id, group_id, values.get("type")))
             t.put(groups, group_id, _evolve(old, **values))
             return True
 
-    def _demote_global(self, company_id: str) -> None:
-        t = self._t
-        groups = t.groups.get(company_id, {})
-        for other in list(groups.values()):
-            if other.type == "global":
-                t.put(groups, other.id, _evolve(other, type="account"))
+    def _demote(self, groups: dict[str, PrivilegeGroup], former: rules.Match | None) -> None:
+        if former is not None:
+            for other in list(filter(former, groups.values())):
+                self._t.put(groups, other.id, _evolve(other, **rules.DEMOTED))
 
     def restart_budget(self, company_id: str, group_id: str, since: float) -> bool:
         """Start a new budget period at *since* with nothing spent."""
@@ -472,9 +445,9 @@ class MemoryAccountStore:
             groups = t.groups.get(company_id, {})
             if group_id not in groups:
                 return GroupDeletion.MISSING
-            for account_id in t.members.get(company_id, {}):
-                if t.accounts[account_id].privilege_group_id == group_id:
-                    return GroupDeletion.IN_USE
+            assigned = rules.assigned_members(company_id, group_id)
+            if any(assigned(t.accounts[i]) for i in t.members.get(company_id, {})):
+                return GroupDeletion.IN_USE
             t.drop(groups, group_id)
             return GroupDeletion.DELETED
 
@@ -521,11 +494,11 @@ class MemoryTokenStore:
 
     def add(self, record: TokenRecord) -> None:
         """Store *record*; the account's older token of the same purpose is revoked."""
+        superseded = rules.superseded_tokens(record)
         t = self._t
         with t.lock:
             owned = t.bucket(t.token_owners, record.account_id)
-            older = owned.get(record.purpose)
-            if older is not None:
+            for older in [h for h in owned.values() if superseded(t.tokens[h])]:
                 t.drop_token(older)
             t.put(t.tokens, record.token_hash, record)
             t.put(owned, record.purpose, record.token_hash)
@@ -630,32 +603,24 @@ class MemoryCounterStore:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._events: dict[str, tuple[deque[float], float]] = {}  # key -> (times, window)
+        self._events: dict[str, tuple[tuple[float, ...], float]] = {}  # key -> (times, expiry)
         self._sweep_at = 1024
 
     def hit(self, key: str, now: float, window: float, limit: int) -> int:
         """Record one event unless *limit* lie within *window*; the count including it."""
         with self._lock:
             entry = self._events.get(key)
-            events = entry[0] if entry is not None else deque()
-            self._expire(events, now, window)
-            if len(events) >= limit:
-                self._events[key] = (events, window)
-                return limit + 1
-            events.append(now)
-            self._events[key] = (events, window)
+            hit = rules.counter_hit(entry[0] if entry is not None else (), now, window, limit)
+            self._events[key] = (hit.events, hit.expires_at)
             if len(self._events) >= self._sweep_at:
                 self._sweep(now)
-            return len(events)
+            return hit.count
 
     def count(self, key: str, now: float, window: float) -> int:
         """The number of events within *window*."""
         with self._lock:
             entry = self._events.get(key)
-            if entry is None:
-                return 0
-            self._expire(entry[0], now, window)
-            return len(entry[0])
+            return 0 if entry is None else rules.counted(entry[0], now, window)
 
     def reset(self, key: str) -> None:
         """Forget *key*'s events."""
@@ -667,17 +632,8 @@ class MemoryCounterStore:
         return len(self._events)
 
     def _sweep(self, now: float) -> None:
-        self._events = {
-            k: (events, window)
-            for k, (events, window) in self._events.items()
-            if events and events[-1] > now - window
-        }
+        self._events = {k: entry for k, entry in self._events.items() if entry[1] >= now}
         self._sweep_at = max(1024, 2 * len(self._events))
-
-    @staticmethod
-    def _expire(events: deque[float], now: float, window: float) -> None:
-        while events and events[0] <= now - window:
-            events.popleft()
 
 
 class _Transaction:
@@ -748,11 +704,11 @@ class MemoryStorage:
         """Everything stored (counters and logins' last_seen aside) as comparable values."""
         t = self._tables
         with t.lock:
-            return {
-                "accounts": dict(t.accounts),
-                "addresses": {k: dict(v) for k, v in t.addresses.items() if v},
-                "cards": {k: dict(v) for k, v in t.cards.items() if v},
-                "groups": {k: dict(v) for k, v in t.groups.items() if v},
-                "tokens": dict(t.tokens),
-                "logins": {k: _evolve(v, last_seen=0.0) for k, v in t.logins.items()},
-            }
+            return rules.snapshot(
+                t.accounts.values(),
+                (address for book in t.addresses.values() for address in book.values()),
+                (card for wallet in t.cards.values() for card in wallet.values()),
+                (group for groups in t.groups.values() for group in groups.values()),
+                t.tokens.values(),
+                t.logins.values(),
+            )

@@ -21,6 +21,10 @@ Calls outside a unit of work run in a short transaction of their own.
   (``SELECT … FOR UPDATE``); uniqueness rules are constraints, so a race
   that slips past a check still cannot store a duplicate.
 
+What a step checks and picks comes from :mod:`wsactions.backends.rules`
+(a :class:`~wsactions.backends.rules.Match` becomes a ``WHERE`` clause here);
+the engine is made by :mod:`wsactions.backends.sql.engine`.
+
 A database that cannot be reached, or does not answer within the timeout,
 raises :class:`~wsactions.errors.StorageUnavailableError`: the unit of work
 is rolled back, nothing of the action is kept, and the host answers 503. A
@@ -31,17 +35,14 @@ and the engine runs the unit of work again.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-import attrs
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Row
 
 from ...errors import SchemaError, StorageConflictError, StorageUnavailableError
 from ...models import (
@@ -50,13 +51,12 @@ from ...models import (
     GroupDeletion,
     LoginRecord,
     PrivilegeGroup,
-    Privileges,
     SavedCard,
     TokenRecord,
 )
-from ...security.cards import refuse_card_data
-from .. import is_conflict
+from .. import is_conflict, rules
 from . import schema as _schema
+from .engine import BEGIN, create_engine, in_schema
 from .schema import accounts as A
 from .schema import addresses as AD
 from .schema import cards as C
@@ -67,120 +67,29 @@ from .schema import tokens as T
 
 __all__ = ["SchemaError", "SqlStorage", "StorageUnavailableError", "upgrade"]
 
-_ACCOUNT_IDENTITY = frozenset({"id", "email", "email_key"})
-_ACCOUNT_FIELDS = frozenset(f.name for f in attrs.fields(Account)) - _ACCOUNT_IDENTITY
-_ADDRESS_FIELDS = frozenset({"type", "fields", "visibility"})
-_GROUP_FIELDS = frozenset({"name", "type", "privileges"})
-_ROLES = ("main_address_id", "default_bill_address_id", "default_delivery_address_id")
+R = TypeVar("R")
 
 
-def _checked(changes: Mapping[str, Any], allowed: frozenset[str], what: str) -> dict[str, Any]:
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ValueError(f"{what} cannot set {sorted(unknown)}; allowed: {sorted(allowed)}")
-    return dict(changes)
+def _record(cls: type[R], row: Row[Any]) -> R:
+    """The record of type *cls* stored as *row* (the creation sequence left out)."""
+    return rules.from_row(cls, {k: v for k, v in row._mapping.items() if k != "seq"})
 
 
-# records <-> rows ------------------------------------------------------------------------
-
-
-def _account_row(account: Account) -> dict[str, Any]:
-    row = attrs.asdict(account, recurse=False)
-    row["customer_data"] = dict(account.customer_data)
-    subshops = account.allowed_subshops
-    row["allowed_subshops"] = None if subshops is None else sorted(subshops)
-    return row
-
-
-def _account_values(changes: Mapping[str, Any]) -> dict[str, Any]:
-    values = dict(changes)
-    if "customer_data" in values:
-        values["customer_data"] = dict(values["customer_data"])
-    if "allowed_subshops" in values and values["allowed_subshops"] is not None:
-        values["allowed_subshops"] = sorted(values["allowed_subshops"])
-    return values
-
-
-def _account(row: Any) -> Account:
-    data = dict(row._mapping)
-    data.pop("seq", None)
-    return Account(**data)
-
-
-def _address(row: Any) -> Address:
-    data = dict(row._mapping)
-    data.pop("seq", None)
-    return Address(**data)
-
-
-def _card(row: Any) -> SavedCard:
-    data = dict(row._mapping)
-    data.pop("seq", None)
-    return SavedCard(**data)
-
-
-def _privileges_json(privileges: Privileges) -> dict[str, Any]:
-    def amount(value: Decimal | None) -> str | None:
-        return None if value is None else str(value)
-
-    def names(value: frozenset[str] | None) -> list[str] | None:
-        return None if value is None else sorted(value)
-
-    return {
-        "allowed_payment_methods": names(privileges.allowed_payment_methods),
-        "payment_limit_per_order": amount(privileges.payment_limit_per_order),
-        "payment_limit": amount(privileges.payment_limit),
-        "blocked_templates": list(privileges.blocked_templates),
-        "blocked_urls": list(privileges.blocked_urls),
-        "editable_fields": names(privileges.editable_fields),
-        "group_name": privileges.group_name,
-    }
-
-
-def _privileges(data: Mapping[str, Any]) -> Privileges:
-    def amount(value: str | None) -> Decimal | None:
-        return None if value is None else Decimal(value)
-
-    return Privileges(
-        allowed_payment_methods=data["allowed_payment_methods"],
-        payment_limit_per_order=amount(data["payment_limit_per_order"]),
-        payment_limit=amount(data["payment_limit"]),
-        blocked_templates=tuple(data["blocked_templates"]),
-        blocked_urls=tuple(data["blocked_urls"]),
-        editable_fields=data["editable_fields"],
-        group_name=data["group_name"],
-    )
-
-
-def _group_row(group: PrivilegeGroup) -> dict[str, Any]:
-    row = attrs.asdict(group, recurse=False)
-    row["privileges"] = _privileges_json(group.privileges)
-    return row
-
-
-def _group(row: Any) -> PrivilegeGroup:
-    data = dict(row._mapping)
-    data.pop("seq", None)
-    data["privileges"] = _privileges(data["privileges"])
-    return PrivilegeGroup(**data)
-
-
-def _token(row: Any) -> TokenRecord:
-    return TokenRecord(**dict(row._mapping))
-
-
-def _login(row: Any) -> LoginRecord:
-    data = dict(row._mapping)
-    data.pop("seq", None)
-    return LoginRecord(**data)
+def _where(table: sa.Table, match: rules.Match) -> list[sa.ColumnElement[bool]]:
+    """*match* as the conditions of a WHERE clause on *table* (its columns are named as the
+    records' fields)."""
+    where = [table.c[name] == value for name, value in match.equal.items()]
+    where += [table.c[name] != value for name, value in match.unequal.items()]
+    for name, values in match.among.items():
+        named = sorted(value for value in values if value is not None)
+        either = [table.c[name].in_(named)] if named else []
+        if None in values:
+            either.append(table.c[name].is_(None))
+        where.append(sa.or_(sa.false(), *either))
+    return where
 
 
 # the storage --------------------------------------------------------------------------------
-
-
-class _Local(threading.local):
-    connection: Connection | None = None
-    depth: int = 0
 
 
 class SqlStorage:
@@ -203,10 +112,10 @@ class SqlStorage:
     ) -> None:
         self.url = url
         self.schema = schema
-        engine = _create_engine(url, timeout, engine_options)
+        engine = create_engine(url, timeout=timeout, **engine_options)
         self._base_engine = engine
-        self.engine = _in_schema(engine, schema)
-        self._local = _Local()
+        self.engine = in_schema(engine, schema)
+        self._units = rules.UnitsOfWork(lambda: self._begin(write=True))
         self._dialect = self.engine.dialect.name
         self._accounts = SqlAccountStore(self)
         self._tokens = SqlTokenStore(self)
@@ -265,29 +174,15 @@ class SqlStorage:
         """The throttling counters."""
         return self._counters
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> AbstractContextManager[None]:
         """One database transaction; nested blocks join the outer one."""
-        local = self._local
-        if local.connection is not None:
-            local.depth += 1
-            try:
-                yield
-            finally:
-                local.depth -= 1
-            return
-        with self._begin(write=True) as connection:
-            local.connection = connection
-            try:
-                yield
-            finally:
-                local.connection = None
+        return self._units.join()
 
     @contextmanager
     def connection(self, *, write: bool = True) -> Iterator[Connection]:
         """The unit of work's connection, or a short transaction of its own (one that
         takes SQLite's write lock at once unless it only reads)."""
-        current = self._local.connection
+        current = self._units.current
         if current is not None:
             yield current
             return
@@ -300,12 +195,12 @@ class SqlStorage:
             self.check_schema()
         with self._unavailable(), self.engine.connect() as connection:
             # read by the SQLite "begin" listener; the info dict outlives the checkout
-            connection.info["wsa_begin"] = "BEGIN IMMEDIATE" if write else "BEGIN"
+            connection.info[BEGIN] = "BEGIN IMMEDIATE" if write else "BEGIN"
             try:
                 with connection.begin():
                     yield connection
             finally:
-                connection.info.pop("wsa_begin", None)
+                connection.info.pop(BEGIN, None)
 
     @contextmanager
     def _unavailable(self) -> Iterator[None]:
@@ -333,25 +228,19 @@ class SqlStorage:
     def snapshot(self) -> dict[str, Any]:
         """Everything stored (counters and logins' last_seen aside) as comparable values."""
         with self.connection(write=False) as c:
-            accounts = {a.id: a for a in map(_account, c.execute(sa.select(A).order_by(A.c.seq)))}
-            found: dict[str, Any] = {
-                "accounts": accounts,
-                "addresses": {},
-                "cards": {},
-                "groups": {},
-                "tokens": {t.token_hash: t for t in map(_token, c.execute(sa.select(T)))},
-                "logins": {
-                    login.id: attrs.evolve(login, last_seen=0.0)
-                    for login in map(_login, c.execute(sa.select(L).order_by(L.c.seq)))
-                },
-            }
-            for address in map(_address, c.execute(sa.select(AD).order_by(AD.c.seq))):
-                found["addresses"].setdefault(address.account_id, {})[address.id] = address
-            for card in map(_card, c.execute(sa.select(C).order_by(C.c.seq))):
-                found["cards"].setdefault(card.account_id, {})[card.id] = card
-            for group in map(_group, c.execute(sa.select(G).order_by(G.c.seq))):
-                found["groups"].setdefault(group.company_id, {})[group.id] = group
-            return found
+
+            def stored(cls: type[R], table: sa.Table) -> list[R]:
+                ordered = sa.select(table).order_by(*table.primary_key)  # seq: creation order
+                return [_record(cls, row) for row in c.execute(ordered)]
+
+            return rules.snapshot(
+                stored(Account, A),
+                stored(Address, AD),
+                stored(SavedCard, C),
+                stored(PrivilegeGroup, G),
+                stored(TokenRecord, T),
+                stored(LoginRecord, L),
+            )
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -359,42 +248,6 @@ class SqlStorage:
 
     def __getstate__(self) -> dict[str, Any]:
         raise TypeError("pass functools.partial(SqlStorage, url) to other processes, not a storage")
-
-
-def _create_engine(url: str, timeout: float, options: dict[str, Any]) -> Engine:
-    parsed = sa.engine.make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        args: dict[str, Any] = {"timeout": timeout, "check_same_thread": False}
-        engine = sa.create_engine(url, connect_args=args, **options)
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
-            dbapi_connection.isolation_level = None  # transactions are begun below
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _sqlite_begin(connection: Connection) -> None:
-            connection.exec_driver_sql(connection.info.get("wsa_begin", "BEGIN IMMEDIATE"))
-
-        return engine
-    if parsed.get_backend_name() == "postgresql":
-        pg_args: dict[str, Any] = {
-            "connect_timeout": max(1, int(timeout)),
-            "options": f"-c lock_timeout={int(timeout * 1000)} "
-            f"-c idle_in_transaction_session_timeout={int(timeout * 4000)}",
-        }
-        options.setdefault("pool_pre_ping", True)
-        return sa.create_engine(
-            url, connect_args=pg_args, isolation_level="READ COMMITTED", **options
-        )
-    raise ValueError(
-        f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
-    )
 
 
 class _Part:
@@ -409,7 +262,7 @@ class SqlAccountStore(_Part):
     def add_account(self, account: Account) -> bool:
         """Create *account* unless its email_key (or id) is taken (a unique constraint)."""
         with self._s.connection() as c:
-            inserted = self._s.insert(A).values(**_account_row(account)).returning(A.c.seq)
+            inserted = self._s.insert(A).values(**rules.to_row(account)).returning(A.c.seq)
             return c.execute(inserted).first() is not None
 
     def _one_account(self, where: Any, for_update: bool) -> Account | None:
@@ -418,7 +271,7 @@ class SqlAccountStore(_Part):
             query = query.with_for_update()
         with self._s.connection(write=for_update) as c:
             row = c.execute(query).first()
-        return None if row is None else _account(row)
+        return None if row is None else _record(Account, row)
 
     def get_account(self, account_id: str, *, for_update: bool = False) -> Account | None:
         """The account with *account_id*."""
@@ -430,7 +283,7 @@ class SqlAccountStore(_Part):
 
     def update_account(self, account_id: str, changes: Mapping[str, Any]) -> bool:
         """Set the named fields; ``False`` when the account is gone."""
-        values = _account_values(_checked(changes, _ACCOUNT_FIELDS, "update_account"))
+        values = rules.row_values(rules.account_changes(changes))
         if not values:
             return self.get_account(account_id) is not None
         with self._s.connection() as c:
@@ -441,7 +294,7 @@ class SqlAccountStore(_Part):
         self, account_id: str, email: str, email_key: str, changes: Mapping[str, Any]
     ) -> bool:
         """Move the account to a new address unless it is taken; ``False`` otherwise."""
-        values = _account_values(_checked(changes, _ACCOUNT_FIELDS, "change_email"))
+        values = rules.row_values(rules.account_changes(changes, "change_email"))
         statement = (
             sa.update(A)
             .where(A.c.id == account_id)
@@ -481,34 +334,22 @@ class SqlAccountStore(_Part):
         if for_update:
             query = query.with_for_update()
         with self._s.connection(write=for_update) as c:
-            return [_account(row) for row in c.execute(query)]
+            return [_record(Account, row) for row in c.execute(query)]
 
     def renew_rights(
         self, company_id: str, rights_stamp: str, *, group_id: str | None, ungrouped: bool
     ) -> int:
         """Give the members of *group_id* (and the ungrouped ones) a new rights stamp."""
-        chosen = []
-        if group_id is not None:
-            chosen.append(A.c.privilege_group_id == group_id)
-        if ungrouped:
-            chosen.append(A.c.privilege_group_id.is_(None))
-        if not chosen:
-            return 0
-        statement = (
-            sa.update(A)
-            .where(A.c.company_id == company_id, sa.or_(*chosen))
-            .values(rights_stamp=rights_stamp)
-        )
+        renewed = rules.renewed_members(company_id, group_id, ungrouped=ungrouped)
+        statement = sa.update(A).where(*_where(A, renewed)).values(rights_stamp=rights_stamp)
         with self._s.connection() as c:
             return int(c.execute(statement).rowcount)
 
     # addresses ---------------------------------------------------------------
     def add_address(self, address: Address) -> None:
         """Store a new address."""
-        row = attrs.asdict(address, recurse=False)
-        row["fields"] = dict(address.fields)
         with self._s.connection() as c:
-            c.execute(sa.insert(AD).values(**row))
+            c.execute(sa.insert(AD).values(**rules.to_row(address)))
 
     def get_address(
         self, account_id: str, address_id: str, *, for_update: bool = False
@@ -519,13 +360,13 @@ class SqlAccountStore(_Part):
             query = query.with_for_update()
         with self._s.connection(write=for_update) as c:
             row = c.execute(query).first()
-        return None if row is None else _address(row)
+        return None if row is None else _record(Address, row)
 
     def list_addresses(self, account_id: str) -> Sequence[Address]:
         """The account's addresses, oldest first."""
         query = sa.select(AD).where(AD.c.account_id == account_id).order_by(AD.c.seq)
         with self._s.connection(write=False) as c:
-            return [_address(row) for row in c.execute(query)]
+            return [_record(Address, row) for row in c.execute(query)]
 
     def count_addresses(self, account_id: str) -> int:
         """How many addresses the account has."""
@@ -535,9 +376,9 @@ class SqlAccountStore(_Part):
 
     def update_address(self, account_id: str, address_id: str, changes: Mapping[str, Any]) -> bool:
         """Set the named fields of an address of *account_id*; ``False`` when it is gone."""
-        values = _checked(changes, _ADDRESS_FIELDS, "update_address")
-        if "fields" in values:
-            values["fields"] = dict(values["fields"])
+        values = rules.row_values(rules.address_changes(changes))
+        if not values:
+            return self.get_address(account_id, address_id) is not None
         statement = (
             sa.update(AD)
             .where(AD.c.account_id == account_id, AD.c.id == address_id)
@@ -556,24 +397,24 @@ class SqlAccountStore(_Part):
                 return False
             cleared = {
                 role: sa.case((A.c[role] == address_id, sa.null()), else_=A.c[role])
-                for role in _ROLES
+                for role in rules.ADDRESS_ROLES
             }
-            pointing = sa.or_(*(A.c[role] == address_id for role in _ROLES))
+            pointing = sa.or_(*(A.c[role] == address_id for role in rules.ADDRESS_ROLES))
             c.execute(sa.update(A).where(A.c.id == account_id, pointing).values(cleared))
             return True
 
     # saved cards -------------------------------------------------------------
     def add_card(self, card: SavedCard) -> None:
         """Store a pseudonymised card; refuses anything that looks like a card number."""
-        refuse_card_data(card)
+        rules.refuse_card_data(card)
         with self._s.connection() as c:
-            c.execute(sa.insert(C).values(**attrs.asdict(card, recurse=False)))
+            c.execute(sa.insert(C).values(**rules.to_row(card)))
 
     def list_cards(self, account_id: str) -> Sequence[SavedCard]:
         """The account's saved cards, oldest first."""
         query = sa.select(C).where(C.c.account_id == account_id).order_by(C.c.seq)
         with self._s.connection(write=False) as c:
-            return [_card(row) for row in c.execute(query)]
+            return [_record(SavedCard, row) for row in c.execute(query)]
 
     def delete_card(self, account_id: str, card_id: str) -> bool:
         """Remove the card if it belongs to *account_id*."""
@@ -582,17 +423,26 @@ class SqlAccountStore(_Part):
             return bool(c.execute(statement).rowcount == 1)
 
     # privilege groups ----------------------------------------------------------
-    def _lock_company_groups(self, c: Connection, company_id: str) -> None:
-        """Lock every group row of the company (one default group: promotions queue)."""
-        c.execute(sa.select(G.c.seq).where(G.c.company_id == company_id).with_for_update())
+    @staticmethod
+    def _lock_groups(c: Connection, company_id: str) -> set[str]:
+        """Lock every group row of the company (one default group: promotions queue); their
+        ids."""
+        locked = sa.select(G.c.id).where(G.c.company_id == company_id).with_for_update()
+        return {row.id for row in c.execute(locked)}
+
+    @staticmethod
+    def _demote(c: Connection, former: rules.Match) -> None:
+        c.execute(sa.update(G).where(*_where(G, former)).values(**rules.DEMOTED))
 
     def add_group(self, group: PrivilegeGroup) -> bool:
         """Store a new group; ``False`` when the company has one of that id."""
+        former = rules.former_global(group.company_id, group.id, group.type)
         with self._s.connection() as c:
-            if group.type == "global":
-                self._lock_company_groups(c, group.company_id)
-                self._demote_global(c, group.company_id)
-            inserted = self._s.insert(G).values(**_group_row(group)).returning(G.c.seq)
+            if former is not None:
+                if group.id in self._lock_groups(c, group.company_id):
+                    return False  # taken: nothing demoted
+                self._demote(c, former)
+            inserted = self._s.insert(G).values(**rules.to_row(group)).returning(G.c.seq)
             return c.execute(inserted).first() is not None
 
     def get_group(
@@ -604,36 +454,31 @@ class SqlAccountStore(_Part):
             query = query.with_for_update()
         with self._s.connection(write=for_update) as c:
             row = c.execute(query).first()
-        return None if row is None else _group(row)
+        return None if row is None else _record(PrivilegeGroup, row)
 
     def list_groups(self, company_id: str) -> Sequence[PrivilegeGroup]:
         """The company's groups, oldest first."""
         query = sa.select(G).where(G.c.company_id == company_id).order_by(G.c.seq)
         with self._s.connection(write=False) as c:
-            return [_group(row) for row in c.execute(query)]
+            return [_record(PrivilegeGroup, row) for row in c.execute(query)]
 
     def update_group(self, company_id: str, group_id: str, changes: Mapping[str, Any]) -> bool:
         """Set name, type or privileges; a new ``global`` group demotes the former one."""
-        values = _checked(changes, _GROUP_FIELDS, "update_group")
-        if "privileges" in values:
-            values["privileges"] = _privileges_json(values["privileges"])
+        values = rules.row_values(rules.group_changes(changes))
+        if not values:
+            return self.get_group(company_id, group_id) is not None
+        former = rules.former_global(company_id, group_id, values.get("type"))
         with self._s.connection() as c:
-            if values.get("type") == "global":
-                self._lock_company_groups(c, company_id)
-                self._demote_global(c, company_id, except_id=group_id)
+            if former is not None:
+                if group_id not in self._lock_groups(c, company_id):
+                    return False  # gone: nothing demoted
+                self._demote(c, former)
             statement = (
                 sa.update(G)
                 .where(G.c.company_id == company_id, G.c.id == group_id)
                 .values(**values)
             )
             return bool(c.execute(statement).rowcount == 1)
-
-    @staticmethod
-    def _demote_global(c: Connection, company_id: str, except_id: str | None = None) -> None:
-        where = [G.c.company_id == company_id, G.c.type == "global"]
-        if except_id is not None:
-            where.append(G.c.id != except_id)
-        c.execute(sa.update(G).where(*where).values(type="account"))
 
     def restart_budget(self, company_id: str, group_id: str, since: float) -> bool:
         """Start a new budget period at *since* with nothing spent."""
@@ -656,11 +501,8 @@ class SqlAccountStore(_Part):
             ).first()
             if found is None:
                 return GroupDeletion.MISSING
-            used = c.execute(
-                sa.select(A.c.seq)
-                .where(A.c.company_id == company_id, A.c.privilege_group_id == group_id)
-                .limit(1)
-            ).first()
+            assigned = rules.assigned_members(company_id, group_id)
+            used = c.execute(sa.select(A.c.seq).where(*_where(A, assigned)).limit(1)).first()
             if used is not None:
                 return GroupDeletion.IN_USE
             c.execute(sa.delete(G).where(G.c.seq == found.seq))
@@ -685,7 +527,7 @@ class SqlAccountStore(_Part):
             ).first()
             if row is None:
                 return False
-            spent = step(_group(row))
+            spent = step(_record(PrivilegeGroup, row))
             if spent is None:
                 return False
             c.execute(sa.update(G).where(G.c.seq == row.seq).values(spent=spent))
@@ -698,25 +540,21 @@ class SqlTokenStore(_Part):
     def add(self, record: TokenRecord) -> None:
         """Store *record*; the account's older token of the same purpose is revoked."""
         with self._s.transaction(), self._s.connection() as c:
-            c.execute(
-                sa.delete(T).where(
-                    T.c.account_id == record.account_id, T.c.purpose == record.purpose
-                )
-            )
-            c.execute(sa.insert(T).values(**attrs.asdict(record)))
+            c.execute(sa.delete(T).where(*_where(T, rules.superseded_tokens(record))))
+            c.execute(sa.insert(T).values(**rules.to_row(record)))
 
     def get(self, token_hash: str) -> TokenRecord | None:
         """The record, not used up."""
         with self._s.connection(write=False) as c:
             row = c.execute(sa.select(T).where(T.c.token_hash == token_hash)).first()
-        return None if row is None else _token(row)
+        return None if row is None else _record(TokenRecord, row)
 
     def consume(self, token_hash: str) -> TokenRecord | None:
         """Remove and return the record; at most one caller gets it (DELETE … RETURNING)."""
         statement = sa.delete(T).where(T.c.token_hash == token_hash).returning(*T.c)
         with self._s.connection() as c:
             row = c.execute(statement).first()
-        return None if row is None else _token(row)
+        return None if row is None else _record(TokenRecord, row)
 
     def revoke(self, account_id: str, purposes: Collection[str] | None = None) -> None:
         """Remove the account's tokens of *purposes* (all when ``None``)."""
@@ -737,13 +575,13 @@ class SqlLoginStore(_Part):
     def add_login(self, record: LoginRecord) -> None:
         """Store a new login."""
         with self._s.connection() as c:
-            c.execute(sa.insert(L).values(**attrs.asdict(record)))
+            c.execute(sa.insert(L).values(**rules.to_row(record)))
 
     def get_login(self, login_id: str) -> LoginRecord | None:
         """The login *login_id*."""
         with self._s.connection(write=False) as c:
             row = c.execute(sa.select(L).where(L.c.id == login_id)).first()
-        return None if row is None else _login(row)
+        return None if row is None else _record(LoginRecord, row)
 
     def touch_login(self, login_id: str, now: float) -> None:
         """Record a use of the login at *now*."""
@@ -757,7 +595,7 @@ class SqlLoginStore(_Part):
         """The account's logins, oldest first."""
         query = sa.select(L).where(L.c.account_id == account_id).order_by(L.c.seq)
         with self._s.connection(write=False) as c:
-            return [_login(row) for row in c.execute(query)]
+            return [_record(LoginRecord, row) for row in c.execute(query)]
 
     def end_login(self, login_id: str) -> bool:
         """Remove one login."""
@@ -789,12 +627,10 @@ class SqlCounterStore(_Part):
     """Sliding-window counters: one row per key with at most *limit* event times.
 
     Every hit runs in a transaction of its own (never inside a unit of work:
-    the engine hits counters before it opens one); every 256 hits an indexed
-    sweep deletes at most 1,024 expired rows.
+    the engine hits counters before it opens one); every
+    :data:`~wsactions.backends.rules.COUNTER_SWEEP_EVERY` hits an indexed sweep
+    deletes at most :data:`~wsactions.backends.rules.COUNTER_SWEEP_BATCH` expired rows.
     """
-
-    _SWEEP_EVERY = 256
-    _SWEEP_BATCH = 1024
 
     def __init__(self, storage: SqlStorage) -> None:
         super().__init__(storage)
@@ -806,27 +642,19 @@ class SqlCounterStore(_Part):
         with s.transaction(), s.connection() as c:
             c.execute(s.insert(CT).values(key=key, events=[], expires_at=now))
             row = c.execute(sa.select(CT).where(CT.c.key == key).with_for_update()).one()
-            events = [t for t in row.events if t > now - window]
-            if len(events) >= limit:
-                count = limit + 1
-            else:
-                events.append(now)
-                count = len(events)
-            c.execute(
-                sa.update(CT)
-                .where(CT.c.key == key)
-                .values(events=events, expires_at=max(events, default=now) + window)
-            )
+            hit = rules.counter_hit(row.events, now, window, limit)
+            stored = {"events": hit.events, "expires_at": hit.expires_at}
+            c.execute(sa.update(CT).where(CT.c.key == key).values(stored))
             self._hits += 1
-            if self._hits % self._SWEEP_EVERY == 0:
-                _sweep(s, CT.c.key, CT.c.expires_at < now, self._SWEEP_BATCH)
-            return count
+            if self._hits % rules.COUNTER_SWEEP_EVERY == 0:
+                _sweep(s, CT.c.key, CT.c.expires_at < now, rules.COUNTER_SWEEP_BATCH)
+            return hit.count
 
     def count(self, key: str, now: float, window: float) -> int:
         """The number of events within *window*."""
         with self._s.connection(write=False) as c:
             row = c.execute(sa.select(CT.c.events).where(CT.c.key == key)).first()
-        return 0 if row is None else sum(1 for t in row.events if t > now - window)
+        return 0 if row is None else rules.counted(row.events, now, window)
 
     def reset(self, key: str) -> None:
         """Forget *key*'s events."""
@@ -836,23 +664,17 @@ class SqlCounterStore(_Part):
 
 def upgrade(url: str, revision: str = "head", *, schema: str | None = None) -> None:
     """Bring the database at *url* (its PostgreSQL *schema*) to *revision* (Alembic)."""
-    from .migrate import upgrade as run
+    from .migrate import upgrade as run  # Alembic loads only when a database is migrated
 
     run(url, revision, schema=schema)
-
-
-def _in_schema(engine: Engine, name: str | None) -> Engine:
-    if name is None:
-        return engine
-    return engine.execution_options(schema_translate_map={None: name})
 
 
 def create_all(url: str, *, schema: str | None = None) -> None:
     """Create the declared tables directly (tests and throwaway databases; use :func:`upgrade`
     for databases that live on)."""
-    engine = _create_engine(url, 15.0, {})
+    engine = create_engine(url)
     try:
-        target = _in_schema(engine, schema)
+        target = in_schema(engine, schema)
         _schema.metadata.create_all(target)
         with target.begin() as connection:  # stamped: these tables are the newest revision
             _schema.version.create(connection, checkfirst=True)

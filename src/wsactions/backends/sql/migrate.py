@@ -18,7 +18,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.exc import OperationalError
 
-from . import StorageUnavailableError, _create_engine
+from ...errors import StorageUnavailableError
+from .engine import create_engine
 from .schema import VERSION_TABLE
 
 __all__ = ["SCHEMA_NAME", "VERSION_TABLE", "config", "current", "downgrade", "head", "upgrade"]
@@ -62,7 +63,7 @@ def downgrade(url: str, revision: str, *, schema: str | None = None) -> None:
 
 def current(url: str, *, schema: str | None = None) -> str | None:
     """The revision the database at *url* is at (``None``: not migrated yet)."""
-    engine = _create_engine(url, 15.0, {})
+    engine = create_engine(url)
     options = {"version_table": VERSION_TABLE, "version_table_schema": schema}
     try:
         with _unavailable(), engine.connect() as connection:

@@ -29,6 +29,9 @@ short ``atomic`` block of its own).
   (``"init_command": "PRAGMA journal_mode=WAL"``) lets readers go on while
   a unit of work writes.
 
+What a step checks and picks comes from :mod:`wsactions.backends.rules`
+(a :class:`~wsactions.backends.rules.Match` becomes a ``Q`` object here).
+
 Threads get a connection each (Django's rule): a thread of your own that
 used the storage closes it with ``django.db.connections.close_all()`` when
 it is done. A database that cannot be reached, or does not answer in time,
@@ -39,7 +42,6 @@ with 503): the unit of work is rolled back and nothing of the action kept.
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from decimal import Decimal
@@ -58,7 +60,7 @@ from django.db import (
 from django.db import transaction as db_transaction
 from django.db.models import Case, CharField, F, Q, Value, When
 
-from ...backends import is_conflict
+from ...backends import is_conflict, rules
 from ...errors import StorageConflictError, StorageUnavailableError
 from ...models import (
     Account,
@@ -66,11 +68,9 @@ from ...models import (
     GroupDeletion,
     LoginRecord,
     PrivilegeGroup,
-    Privileges,
     SavedCard,
     TokenRecord,
 )
-from ...security.cards import refuse_card_data
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -80,11 +80,6 @@ __all__ = ["DjangoStorage", "StorageUnavailableError", "database_problem"]
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_ACCOUNT_IDENTITY = frozenset({"id", "email", "email_key"})
-_ACCOUNT_FIELDS = frozenset(f.name for f in attrs.fields(Account)) - _ACCOUNT_IDENTITY
-_ADDRESS_FIELDS = frozenset({"type", "fields", "visibility"})
-_GROUP_FIELDS = frozenset({"name", "type", "privileges"})
-_ROLES = ("main_address_id", "default_bill_address_id", "default_delivery_address_id")
 #: SQLite transaction modes that take the write lock at BEGIN.
 _LOCKING_MODES = frozenset({"IMMEDIATE", "EXCLUSIVE"})
 
@@ -109,155 +104,48 @@ def database_problem(using: str = DEFAULT_DB_ALIAS) -> str | None:
     )
 
 
-def _checked(changes: Mapping[str, Any], allowed: frozenset[str], what: str) -> dict[str, Any]:
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ValueError(f"{what} cannot set {sorted(unknown)}; allowed: {sorted(allowed)}")
-    return dict(changes)
-
-
 # records <-> rows (the one place that knows both) ------------------------------------------
 
-_ACCOUNT_COPIED = tuple(sorted(_ACCOUNT_FIELDS | {"email", "email_key"}))
+#: The model field of each record's ``id`` (its column is ``id``, as in the SQL backend).
+_ID_FIELDS: Mapping[type, str] = {
+    Account: "account_id",
+    Address: "address_id",
+    SavedCard: "card_id",
+    PrivilegeGroup: "group_id",
+    LoginRecord: "login_id",
+}
 
 
-def _account_values(changes: Mapping[str, Any]) -> dict[str, Any]:
-    """Model field values for account fields named as in :class:`Account` (``id`` aside)."""
-    values = dict(changes)
-    if "customer_data" in values:
-        values["customer_data"] = dict(values["customer_data"])
-    if values.get("allowed_subshops") is not None:
-        values["allowed_subshops"] = sorted(values["allowed_subshops"])
-    return values
+def _field(cls: type, name: str) -> str:
+    """The model field of the field *name* of records of type *cls*."""
+    return _ID_FIELDS.get(cls, "id") if name == "id" else name
 
 
-def _account_row(account: Account) -> dict[str, Any]:
-    values = {name: getattr(account, name) for name in _ACCOUNT_COPIED}
-    return {"account_id": account.id, **_account_values(values)}
+def _row(
+    record: Account | Address | SavedCard | PrivilegeGroup | TokenRecord | LoginRecord,
+) -> dict[str, Any]:
+    """The model field values of *record*."""
+    return {_field(type(record), name): value for name, value in rules.to_row(record).items()}
 
 
-def _account(row: Any) -> Account:
-    values = {name: getattr(row, name) for name in _ACCOUNT_COPIED}
-    return Account(id=row.account_id, **values)
+def _record(cls: type[R], row: Any) -> R:
+    """The record of type *cls* stored as the model instance *row*."""
+    names = (f.name for f in attrs.fields(cls))  # type: ignore[arg-type]
+    return rules.from_row(cls, {name: getattr(row, _field(cls, name)) for name in names})
 
 
-def _address_row(address: Address) -> dict[str, Any]:
-    return {
-        "address_id": address.id,
-        "account_id": address.account_id,
-        "type": address.type,
-        "fields": dict(address.fields),
-        "visibility": address.visibility,
-        "created_at": address.created_at,
-    }
-
-
-def _address(row: Any) -> Address:
-    return Address(
-        id=row.address_id,
-        account_id=row.account_id,
-        type=row.type,
-        fields=row.fields,
-        visibility=row.visibility,
-        created_at=row.created_at,
-    )
-
-
-_CARD_COPIED = ("account_id", "brand", "last4", "expiry", "holder", "pseudo_card_id")
-
-
-def _card_row(card: SavedCard) -> dict[str, Any]:
-    return {"card_id": card.id, **{name: getattr(card, name) for name in _CARD_COPIED}}
-
-
-def _card(row: Any) -> SavedCard:
-    return SavedCard(id=row.card_id, **{name: getattr(row, name) for name in _CARD_COPIED})
-
-
-def _privileges_json(privileges: Privileges) -> dict[str, Any]:
-    """The JSON of :class:`Privileges` (the SQL backend's format: amounts as exact text)."""
-
-    def amount(value: Decimal | None) -> str | None:
-        return None if value is None else str(value)
-
-    def names(value: frozenset[str] | None) -> list[str] | None:
-        return None if value is None else sorted(value)
-
-    return {
-        "allowed_payment_methods": names(privileges.allowed_payment_methods),
-        "payment_limit_per_order": amount(privileges.payment_limit_per_order),
-        "payment_limit": amount(privileges.payment_limit),
-        "blocked_templates": list(privileges.blocked_templates),
-        "blocked_urls": list(privileges.blocked_urls),
-        "editable_fields": names(privileges.editable_fields),
-        "group_name": privileges.group_name,
-    }
-
-
-def _privileges(data: Mapping[str, Any]) -> Privileges:
-    def amount(value: str | None) -> Decimal | None:
-        return None if value is None else Decimal(value)
-
-    return Privileges(
-        allowed_payment_methods=data.get("allowed_payment_methods"),
-        payment_limit_per_order=amount(data.get("payment_limit_per_order")),
-        payment_limit=amount(data.get("payment_limit")),
-        blocked_templates=tuple(data.get("blocked_templates") or ()),
-        blocked_urls=tuple(data.get("blocked_urls") or ()),
-        editable_fields=data.get("editable_fields"),
-        group_name=data.get("group_name"),
-    )
-
-
-def _group_row(group: PrivilegeGroup) -> dict[str, Any]:
-    return {
-        "group_id": group.id,
-        "company_id": group.company_id,
-        "name": group.name,
-        "type": group.type,
-        "privileges": _privileges_json(group.privileges),
-        "budget_since": group.budget_since,
-        "spent": str(group.spent),
-    }
-
-
-def _group(row: Any) -> PrivilegeGroup:
-    return PrivilegeGroup(
-        id=row.group_id,
-        company_id=row.company_id,
-        name=row.name,
-        type=row.type,
-        privileges=_privileges(row.privileges),
-        budget_since=row.budget_since,
-        spent=Decimal(row.spent),
-    )
-
-
-_TOKEN_COPIED = tuple(f.name for f in attrs.fields(TokenRecord))
-
-
-def _token(row: Any) -> TokenRecord:
-    return TokenRecord(**{name: getattr(row, name) for name in _TOKEN_COPIED})
-
-
-def _login_row(record: LoginRecord) -> dict[str, Any]:
-    return {
-        "login_id": record.id,
-        "account_id": record.account_id,
-        "created_at": record.created_at,
-        "last_seen": record.last_seen,
-        "client_address": record.client_address,
-    }
-
-
-def _login(row: Any) -> LoginRecord:
-    return LoginRecord(
-        id=row.login_id,
-        account_id=row.account_id,
-        created_at=row.created_at,
-        last_seen=row.last_seen,
-        client_address=row.client_address,
-    )
+def _q(cls: type, match: rules.Match) -> Q:
+    """*match* (of records of type *cls*) as a filter."""
+    where = Q(**{_field(cls, name): value for name, value in match.equal.items()})
+    for name, value in match.unequal.items():
+        where &= ~Q(**{_field(cls, name): value})
+    for name, values in match.among.items():
+        field = _field(cls, name)
+        either = Q(**{f"{field}__in": sorted(v for v in values if v is not None)})
+        if None in values:
+            either |= Q(**{f"{field}__isnull": True})
+        where &= either
+    return where
 
 
 # the storage --------------------------------------------------------------------------------
@@ -279,10 +167,6 @@ def _guarded(method: Callable[P, R]) -> Callable[P, R]:
     return call
 
 
-class _Local(threading.local):
-    depth: int = 0
-
-
 class DjangoStorage:
     """The storage on the Django database *using* (an alias of ``settings.DATABASES``).
 
@@ -300,7 +184,7 @@ class DjangoStorage:
 
         self.using = using
         self.models: ModuleType = models
-        self._local = _Local()
+        self._units = rules.UnitsOfWork(self._begin)
         self._accounts = DjangoAccountStore(self)
         self._tokens = DjangoTokenStore(self)
         self._logins = DjangoLoginStore(self)
@@ -326,23 +210,14 @@ class DjangoStorage:
         """The throttling counters."""
         return self._counters
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> AbstractContextManager[None]:
         """One unit of work (``atomic``); nested blocks join the outermost one."""
-        local = self._local
-        if local.depth:
-            local.depth += 1
-            try:
-                yield
-            finally:
-                local.depth -= 1
-            return
-        local.depth = 1
-        try:
-            with self._unavailable(), db_transaction.atomic(using=self.using):
-                yield
-        finally:
-            local.depth = 0
+        return self._units.join()
+
+    @contextmanager
+    def _begin(self) -> Iterator[None]:
+        with self._unavailable(), db_transaction.atomic(using=self.using):
+            yield
 
     # building blocks of the stores ------------------------------------------------------
     def objects(self, model: str) -> Any:
@@ -391,24 +266,18 @@ class DjangoStorage:
     @_guarded
     def snapshot(self) -> dict[str, Any]:
         """Everything stored (counters and logins' last_seen aside) as comparable values."""
-        found: dict[str, Any] = {
-            "accounts": {a.id: a for a in map(_account, self.objects("Account").order_by("seq"))},
-            "addresses": {},
-            "cards": {},
-            "groups": {},
-            "tokens": {t.token_hash: t for t in map(_token, self.objects("OptinToken").all())},
-            "logins": {
-                login.id: attrs.evolve(login, last_seen=0.0)
-                for login in map(_login, self.objects("Login").order_by("seq"))
-            },
-        }
-        for address in map(_address, self.objects("Address").order_by("seq")):
-            found["addresses"].setdefault(address.account_id, {})[address.id] = address
-        for card in map(_card, self.objects("SavedCard").order_by("seq")):
-            found["cards"].setdefault(card.account_id, {})[card.id] = card
-        for group in map(_group, self.objects("PrivilegeGroup").order_by("seq")):
-            found["groups"].setdefault(group.company_id, {})[group.id] = group
-        return found
+
+        def stored(cls: type[R], model: str) -> list[R]:
+            return [_record(cls, row) for row in self.objects(model).order_by("pk")]
+
+        return rules.snapshot(
+            stored(Account, "Account"),
+            stored(Address, "Address"),
+            stored(SavedCard, "SavedCard"),
+            stored(PrivilegeGroup, "PrivilegeGroup"),
+            stored(TokenRecord, "OptinToken"),
+            stored(LoginRecord, "Login"),
+        )
 
     def __repr__(self) -> str:
         return f"DjangoStorage(using={self.using!r})"
@@ -428,7 +297,7 @@ class DjangoAccountStore(_Part):
         """Create *account* unless its email_key (or id) is taken (a unique constraint)."""
         try:
             with self._s.attempt():
-                self._s.objects("Account").create(**_account_row(account))
+                self._s.objects("Account").create(**_row(account))
         except IntegrityError:
             return False
         return True
@@ -437,7 +306,7 @@ class DjangoAccountStore(_Part):
         query = self._s.objects("Account").filter(where)
         with self._s.reading(for_update):
             row = (query.select_for_update() if for_update else query).first()
-        return None if row is None else _account(row)
+        return None if row is None else _record(Account, row)
 
     @_guarded
     def get_account(self, account_id: str, *, for_update: bool = False) -> Account | None:
@@ -452,7 +321,7 @@ class DjangoAccountStore(_Part):
     @_guarded
     def update_account(self, account_id: str, changes: Mapping[str, Any]) -> bool:
         """Set the named fields; ``False`` when the account is gone."""
-        values = _account_values(_checked(changes, _ACCOUNT_FIELDS, "update_account"))
+        values = rules.row_values(rules.account_changes(changes))
         accounts = self._s.objects("Account").filter(account_id=account_id)
         if not values:
             return bool(accounts.exists())
@@ -464,7 +333,7 @@ class DjangoAccountStore(_Part):
         self, account_id: str, email: str, email_key: str, changes: Mapping[str, Any]
     ) -> bool:
         """Move the account to a new address unless it is taken; ``False`` otherwise."""
-        values = _account_values(_checked(changes, _ACCOUNT_FIELDS, "change_email"))
+        values = rules.row_values(rules.account_changes(changes, "change_email"))
         accounts = self._s.objects("Account").filter(account_id=account_id)
         try:
             with self._s.attempt():
@@ -513,21 +382,15 @@ class DjangoAccountStore(_Part):
         query = self._s.objects("Account").filter(company_id=company_id).order_by("seq")
         with self._s.reading(for_update):
             rows = list(query.select_for_update() if for_update else query)
-        return [_account(row) for row in rows]
+        return [_record(Account, row) for row in rows]
 
     @_guarded
     def renew_rights(
         self, company_id: str, rights_stamp: str, *, group_id: str | None, ungrouped: bool
     ) -> int:
         """Give the members of *group_id* (and the ungrouped ones) a new rights stamp."""
-        chosen = Q()
-        if group_id is not None:
-            chosen |= Q(privilege_group_id=group_id)
-        if ungrouped:
-            chosen |= Q(privilege_group_id__isnull=True)
-        if not chosen:
-            return 0
-        members = self._s.objects("Account").filter(chosen, company_id=company_id)
+        renewed = rules.renewed_members(company_id, group_id, ungrouped=ungrouped)
+        members = self._s.objects("Account").filter(_q(Account, renewed))
         with self._s.write():
             return int(members.update(rights_stamp=rights_stamp))
 
@@ -536,7 +399,7 @@ class DjangoAccountStore(_Part):
     def add_address(self, address: Address) -> None:
         """Store a new address."""
         with self._s.write():
-            self._s.objects("Address").create(**_address_row(address))
+            self._s.objects("Address").create(**_row(address))
 
     @_guarded
     def get_address(
@@ -546,13 +409,13 @@ class DjangoAccountStore(_Part):
         query = self._s.objects("Address").filter(account_id=account_id, address_id=address_id)
         with self._s.reading(for_update):
             row = (query.select_for_update() if for_update else query).first()
-        return None if row is None else _address(row)
+        return None if row is None else _record(Address, row)
 
     @_guarded
     def list_addresses(self, account_id: str) -> Sequence[Address]:
         """The account's addresses, oldest first."""
         rows = self._s.objects("Address").filter(account_id=account_id).order_by("seq")
-        return [_address(row) for row in rows]
+        return [_record(Address, row) for row in rows]
 
     @_guarded
     def count_addresses(self, account_id: str) -> int:
@@ -562,9 +425,7 @@ class DjangoAccountStore(_Part):
     @_guarded
     def update_address(self, account_id: str, address_id: str, changes: Mapping[str, Any]) -> bool:
         """Set the named fields of an address of *account_id*; ``False`` when it is gone."""
-        values = _checked(changes, _ADDRESS_FIELDS, "update_address")
-        if "fields" in values:
-            values["fields"] = dict(values["fields"])
+        values = rules.row_values(rules.address_changes(changes))
         query = self._s.objects("Address").filter(account_id=account_id, address_id=address_id)
         if not values:
             return bool(query.exists())
@@ -588,10 +449,10 @@ class DjangoAccountStore(_Part):
                     default=F(role),
                     output_field=CharField(),
                 )
-                for role in _ROLES
+                for role in rules.ADDRESS_ROLES
             }
             pointing = Q()
-            for role in _ROLES:
+            for role in rules.ADDRESS_ROLES:
                 pointing |= Q(**{role: address_id})
             self._s.objects("Account").filter(pointing, account_id=account_id).update(**cleared)
             return True
@@ -600,15 +461,15 @@ class DjangoAccountStore(_Part):
     @_guarded
     def add_card(self, card: SavedCard) -> None:
         """Store a pseudonymised card; refuses anything that looks like a card number."""
-        refuse_card_data(card)
+        rules.refuse_card_data(card)
         with self._s.write():
-            self._s.objects("SavedCard").create(**_card_row(card))
+            self._s.objects("SavedCard").create(**_row(card))
 
     @_guarded
     def list_cards(self, account_id: str) -> Sequence[SavedCard]:
         """The account's saved cards, oldest first."""
         rows = self._s.objects("SavedCard").filter(account_id=account_id).order_by("seq")
-        return [_card(row) for row in rows]
+        return [_record(SavedCard, row) for row in rows]
 
     @_guarded
     def delete_card(self, account_id: str, card_id: str) -> bool:
@@ -622,28 +483,25 @@ class DjangoAccountStore(_Part):
     def _groups(self, company_id: str) -> Any:
         return self._s.objects("PrivilegeGroup").filter(company_id=company_id)
 
-    def _lock_groups(self, company_id: str) -> None:
+    def _lock_groups(self, company_id: str) -> set[str]:
         """Lock every group row of the company, in creation order (one default group per
-        company: promotions queue)."""
+        company: promotions queue); their ids."""
         locked = self._groups(company_id).select_for_update().order_by("seq")
-        list(locked.values_list("seq", flat=True))
+        return set(locked.values_list("group_id", flat=True))
 
-    def _demote(self, company_id: str, group_id: str | None) -> None:
-        """Make the company's global group (*group_id* aside) an account group."""
-        former = self._groups(company_id).filter(type="global")
-        if group_id is not None:
-            former = former.exclude(group_id=group_id)
-        former.update(type="account")
+    def _demote(self, former: rules.Match) -> None:
+        self._s.objects("PrivilegeGroup").filter(_q(PrivilegeGroup, former)).update(**rules.DEMOTED)
 
     @_guarded
     def add_group(self, group: PrivilegeGroup) -> bool:
         """Store a new group; ``False`` when the company has one of that id."""
+        former = rules.former_global(group.company_id, group.id, group.type)
         try:
             with self._s.attempt():
-                if group.type == "global":
+                if former is not None:
                     self._lock_groups(group.company_id)
-                    self._demote(group.company_id, None)
-                self._s.objects("PrivilegeGroup").create(**_group_row(group))
+                    self._demote(former)
+                self._s.objects("PrivilegeGroup").create(**_row(group))
         except IntegrityError:
             return False  # the group id is taken (the demotion is undone with it)
         return True
@@ -656,28 +514,26 @@ class DjangoAccountStore(_Part):
         query = self._groups(company_id).filter(group_id=group_id)
         with self._s.reading(for_update):
             row = (query.select_for_update() if for_update else query).first()
-        return None if row is None else _group(row)
+        return None if row is None else _record(PrivilegeGroup, row)
 
     @_guarded
     def list_groups(self, company_id: str) -> Sequence[PrivilegeGroup]:
         """The company's groups, oldest first."""
-        return [_group(row) for row in self._groups(company_id).order_by("seq")]
+        return [_record(PrivilegeGroup, row) for row in self._groups(company_id).order_by("seq")]
 
     @_guarded
     def update_group(self, company_id: str, group_id: str, changes: Mapping[str, Any]) -> bool:
         """Set name, type or privileges; a new ``global`` group demotes the former one."""
-        values = _checked(changes, _GROUP_FIELDS, "update_group")
-        if "privileges" in values:
-            values["privileges"] = _privileges_json(values["privileges"])
+        values = rules.row_values(rules.group_changes(changes))
         query = self._groups(company_id).filter(group_id=group_id)
         if not values:
             return bool(query.exists())
+        former = rules.former_global(company_id, group_id, values.get("type"))
         with self._s.write():
-            if values.get("type") == "global":
-                self._lock_groups(company_id)
-                if not query.exists():
-                    return False
-                self._demote(company_id, group_id)
+            if former is not None:
+                if group_id not in self._lock_groups(company_id):
+                    return False  # gone: nothing demoted
+                self._demote(former)
             return bool(query.update(**values) == 1)
 
     @_guarded
@@ -701,10 +557,8 @@ class DjangoAccountStore(_Part):
             )
             if seq is None:
                 return GroupDeletion.MISSING
-            members = self._s.objects("Account").filter(
-                company_id=company_id, privilege_group_id=group_id
-            )
-            if members.exists():
+            assigned = rules.assigned_members(company_id, group_id)
+            if self._s.objects("Account").filter(_q(Account, assigned)).exists():
                 return GroupDeletion.IN_USE
             self._s.objects("PrivilegeGroup").filter(seq=seq).delete()
             return GroupDeletion.DELETED
@@ -729,7 +583,7 @@ class DjangoAccountStore(_Part):
             row = self._groups(company_id).select_for_update().filter(group_id=group_id).first()
             if row is None:
                 return False
-            spent = step(_group(row))
+            spent = step(_record(PrivilegeGroup, row))
             if spent is None:
                 return False
             self._s.objects("PrivilegeGroup").filter(seq=row.seq).update(spent=str(spent))
@@ -752,8 +606,8 @@ class DjangoTokenStore(_Part):
         for attempt in range(self._ATTEMPTS):
             try:
                 with self._s.attempt():
-                    tokens.filter(account_id=record.account_id, purpose=record.purpose).delete()
-                    tokens.create(**attrs.asdict(record))
+                    tokens.filter(_q(TokenRecord, rules.superseded_tokens(record))).delete()
+                    tokens.create(**_row(record))
                 return
             except IntegrityError:
                 if attempt + 1 == self._ATTEMPTS:
@@ -763,7 +617,7 @@ class DjangoTokenStore(_Part):
     def get(self, token_hash: str) -> TokenRecord | None:
         """The record, not used up."""
         row = self._s.objects("OptinToken").filter(token_hash=token_hash).first()
-        return None if row is None else _token(row)
+        return None if row is None else _record(TokenRecord, row)
 
     @_guarded
     def consume(self, token_hash: str) -> TokenRecord | None:
@@ -774,7 +628,7 @@ class DjangoTokenStore(_Part):
             if row is None:
                 return None
             deleted, _ = query.delete()
-            return _token(row) if deleted == 1 else None
+            return _record(TokenRecord, row) if deleted == 1 else None
 
     @_guarded
     def revoke(self, account_id: str, purposes: Collection[str] | None = None) -> None:
@@ -800,13 +654,13 @@ class DjangoLoginStore(_Part):
     def add_login(self, record: LoginRecord) -> None:
         """Store a new login."""
         with self._s.write():
-            self._s.objects("Login").create(**_login_row(record))
+            self._s.objects("Login").create(**_row(record))
 
     @_guarded
     def get_login(self, login_id: str) -> LoginRecord | None:
         """The login *login_id*."""
         row = self._s.objects("Login").filter(login_id=login_id).first()
-        return None if row is None else _login(row)
+        return None if row is None else _record(LoginRecord, row)
 
     @_guarded
     def touch_login(self, login_id: str, now: float) -> None:
@@ -819,7 +673,7 @@ class DjangoLoginStore(_Part):
     def list_logins(self, account_id: str) -> Sequence[LoginRecord]:
         """The account's logins, oldest first."""
         rows = self._s.objects("Login").filter(account_id=account_id).order_by("seq")
-        return [_login(row) for row in rows]
+        return [_record(LoginRecord, row) for row in rows]
 
     @_guarded
     def end_login(self, login_id: str) -> bool:
@@ -857,11 +711,10 @@ class DjangoCounterStore(_Part):
 
     Every hit is a transaction of its own (the engine never hits counters
     inside a unit of work): the row is created if missing, locked, then
-    rewritten. Every 256 hits an indexed sweep deletes at most 1,024 expired rows.
+    rewritten. Every :data:`~wsactions.backends.rules.COUNTER_SWEEP_EVERY` hits an
+    indexed sweep deletes at most :data:`~wsactions.backends.rules.COUNTER_SWEEP_BATCH`
+    expired rows.
     """
-
-    _SWEEP_EVERY = 256
-    _SWEEP_BATCH = 1024
 
     def __init__(self, storage: DjangoStorage) -> None:
         super().__init__(storage)
@@ -875,25 +728,19 @@ class DjangoCounterStore(_Part):
             fresh = self._s.models.Counter(key=key, events=[], expires_at=now)
             counters.bulk_create([fresh], ignore_conflicts=True)
             row = counters.select_for_update().get(key=key)
-            events = [t for t in row.events if t > now - window]
-            if len(events) >= limit:
-                count = limit + 1
-            else:
-                events.append(now)
-                count = len(events)
-            expires_at = max(events, default=now) + window
-            counters.filter(key=key).update(events=events, expires_at=expires_at)
+            hit = rules.counter_hit(row.events, now, window, limit)
+            counters.filter(key=key).update(events=hit.events, expires_at=hit.expires_at)
             self._hits += 1
-            if self._hits % self._SWEEP_EVERY == 0:
-                _sweep(counters, Q(expires_at__lt=now), self._SWEEP_BATCH)
-            return count
+            if self._hits % rules.COUNTER_SWEEP_EVERY == 0:
+                _sweep(counters, Q(expires_at__lt=now), rules.COUNTER_SWEEP_BATCH)
+            return hit.count
 
     @_guarded
     def count(self, key: str, now: float, window: float) -> int:
         """The number of events within *window*."""
         events = self._s.objects("Counter").filter(key=key).values_list("events", flat=True)
         found = events.first()
-        return 0 if found is None else sum(1 for t in found if t > now - window)
+        return 0 if found is None else rules.counted(found, now, window)
 
     @_guarded
     def reset(self, key: str) -> None:

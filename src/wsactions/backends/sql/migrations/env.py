@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from alembic import context
 
-from wsactions.backends.sql import _create_engine
+from wsactions.backends.sql.engine import create_engine
 from wsactions.backends.sql.migrate import SCHEMA_NAME, VERSION_TABLE
 from wsactions.backends.sql.schema import metadata
 
 config = context.config
 url = config.attributes.get("wsa_url") or config.get_main_option("sqlalchemy.url") or ""
 schema = config.attributes.get("wsa_schema")
-base = _create_engine(url, 15.0, {})
+base = create_engine(url)
 try:
     with base.connect() as connection:
         if schema:  # PostgreSQL: the migrations' DDL names no schema, the search path does

@@ -1,0 +1,70 @@
+"""How wsactions connects to a database: the engine :class:`~wsactions.backends.sql.SqlStorage`
+and the migrations (:mod:`~wsactions.backends.sql.migrate`) both use.
+
+* SQLite: WAL journal, ``synchronous=NORMAL``, foreign keys on, a busy timeout;
+  the driver's own transaction handling is off, and every transaction begins
+  with ``BEGIN IMMEDIATE`` (the write lock at once) unless the connection's
+  ``info[BEGIN]`` names another statement (``"BEGIN"`` for a transaction that
+  only reads).
+* PostgreSQL: READ COMMITTED, ``connect_timeout`` and ``lock_timeout`` from
+  *timeout*, connections checked before use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+__all__ = ["BEGIN", "create_engine", "in_schema"]
+
+#: The key of ``Connection.info`` that names how a SQLite transaction begins.
+BEGIN = "wsa_begin"
+
+
+def create_engine(url: str, *, timeout: float = 15.0, **options: Any) -> Engine:
+    """An engine for the database at *url* (SQLite or PostgreSQL) that waits at most
+    *timeout* seconds for a lock or a connection; *options* go to
+    :func:`sqlalchemy.create_engine`. ``ValueError`` for another database."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        args: dict[str, Any] = {"timeout": timeout, "check_same_thread": False}
+        engine = sa.create_engine(url, connect_args=args, **options)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
+            dbapi_connection.isolation_level = None  # transactions are begun below
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection: Connection) -> None:
+            connection.exec_driver_sql(connection.info.get(BEGIN, "BEGIN IMMEDIATE"))
+
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        pg_args: dict[str, Any] = {
+            "connect_timeout": max(1, int(timeout)),
+            "options": f"-c lock_timeout={int(timeout * 1000)} "
+            f"-c idle_in_transaction_session_timeout={int(timeout * 4000)}",
+        }
+        options.setdefault("pool_pre_ping", True)
+        return sa.create_engine(
+            url, connect_args=pg_args, isolation_level="READ COMMITTED", **options
+        )
+    raise ValueError(
+        f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
+    )
+
+
+def in_schema(engine: Engine, schema: str | None) -> Engine:
+    """*engine* with its tables in the PostgreSQL *schema* (``None``: *engine* itself)."""
+    if schema is None:
+        return engine
+    return engine.execution_options(schema_translate_map={None: schema})
