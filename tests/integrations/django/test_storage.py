@@ -16,25 +16,34 @@ from django.db import connections
 from wsactions.backends.sql import StorageUnavailableError
 from wsactions.contrib.django.storage import DjangoStorage, database_problem
 from wsactions.models import Account
-from wsactions.testing.contract import StorageContract
+from wsactions.testing.contract import Requirements, StorageContract
+
+
+class RacerStorage(DjangoStorage):
+    """A DjangoStorage in a worker process of the contract's process races."""
+
+    def close(self) -> None:
+        """Close this process's connections: the worker outlives the race, and an open
+        connection would keep PostgreSQL from dropping the test database."""
+        connections.close_all()
 
 
 def open_storage(settings_module: str, database: dict[str, Any]) -> DjangoStorage:
-    """In a spawned process: Django with *database* merged into the default database (the
-    parent's test database), then a storage on it."""
+    """In a worker process: Django with *database* merged into the default database (the
+    parent's test database), then a storage on it (Django is set up on the first call)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
     import django
     from django.conf import settings
 
     settings.DATABASES["default"].update(database)
     django.setup()
-    return DjangoStorage()
+    return RacerStorage()
 
 
 class TestDjangoStorage(StorageContract):
     """Every guarantee, on the test database pytest-django made (emptied after each test)."""
 
-    process_safe = True
+    requirements = Requirements(process_safe=True)
 
     @pytest.fixture
     def storage(self, transactional_db: None) -> DjangoStorage:
