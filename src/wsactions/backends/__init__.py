@@ -1,4 +1,7 @@
-"""Storage backends. :mod:`wsactions.backends.memory` is the in-memory one."""
+"""Storage backends: :mod:`~wsactions.backends.memory` (in-memory),
+:mod:`~wsactions.backends.sql` (SQLite, PostgreSQL) and, for Django,
+:mod:`wsactions.contrib.django.storage`. What every backend decides alike is
+written once in :mod:`~wsactions.backends.rules`; a backend reads and writes."""
 
 from __future__ import annotations
 
