@@ -190,3 +190,36 @@ def test_check_w003_request_context_processor(settings: Any) -> None:
             backend["OPTIONS"] = options
     settings.TEMPLATES = templates
     assert "wsactions.W003" in check_ids()
+
+
+def test_the_django_integration_loads_no_sqlalchemy() -> None:
+    """Importing the app's storage, middleware, models and views loads neither SQLAlchemy
+    nor Alembic (they are the extra wsactions[sql]; Django stores through the ORM)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    script = (
+        "import os, sys\n"
+        "os.environ['DJANGO_SETTINGS_MODULE'] = 'settings'\n"
+        "import django\n"
+        "django.setup()\n"
+        "import wsactions.contrib.django.middleware, wsactions.contrib.django.storage\n"
+        "import wsactions.contrib.django.models, wsactions.contrib.django.views\n"
+        "from wsactions.contrib.django.conf import get_config\n"
+        "get_config()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'alembic')))\n"
+    )
+    paths = [str(here), str(here.parents[1]), *sys.path]
+    done = subprocess.run(  # noqa: S603 - a fixed script with the running interpreter
+        [sys.executable, "-c", script],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
