@@ -3,6 +3,7 @@ two admins demote each other at once (on PostgreSQL with threads and with proces
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import threading
 from collections.abc import Callable
@@ -13,12 +14,15 @@ import pytest
 
 import sqlstores
 from helpers import PW
+from wsactions.backends.sql import SqlStorage
 from wsactions.errors import StorageConflictError
 from wsactions.models import Account
 from wsactions.protocols import Storage
 from wsactions.testing import Client, Harness
 
 ROUNDS = 20
+#: PostgreSQL looks for a deadlock after this long (its default, 1 s, makes a round slow).
+QUICK_DEADLOCKS = {"options": "-c deadlock_timeout=50ms"}
 
 
 def _company(shop: Harness) -> tuple[Account, Account, Account]:
@@ -227,10 +231,13 @@ def _promote_both(storage: Storage, ids: tuple[str, str], round_: int) -> None:
         )
 
 
-def test_attack3_6_mutual_demotion_threads_postgresql() -> None:
+def test_attack3_6_mutual_demotion_threads_postgresql(request: pytest.FixtureRequest) -> None:
     """20 rounds of two admins demoting each other at once, in two threads on PostgreSQL:
     each request gets an answer, and one admin who can act is always left."""
-    shop = Harness(storage=sqlstores.postgres_storage())
+    schema = sqlstores.postgres_storage()
+    storage = SqlStorage(schema.url, schema=schema.schema, connect_args=QUICK_DEADLOCKS)
+    request.addfinalizer(storage.close)
+    shop = Harness(storage=storage)
     owner, co_admin, _ = _company(shop)
     company = owner.company_id or ""
     a, b = _logged_in(shop, owner), _logged_in(shop, co_admin)
@@ -271,9 +278,11 @@ def _demoting_worker(
         barrier.wait(60)  # the parent checks and promotes both again
 
 
-def test_attack3_6_mutual_demotion_processes_postgresql() -> None:
+def test_attack3_6_mutual_demotion_processes_postgresql(request: pytest.FixtureRequest) -> None:
     """The same 20 rounds with two processes (each its own pool of connections)."""
-    storage = sqlstores.postgres_storage()
+    schema = sqlstores.postgres_storage()
+    storage = SqlStorage(schema.url, schema=schema.schema, connect_args=QUICK_DEADLOCKS)
+    request.addfinalizer(storage.close)
     shop = Harness(storage=storage)
     owner, co_admin, _ = _company(shop)
     company = owner.company_id or ""
@@ -281,7 +290,9 @@ def test_attack3_6_mutual_demotion_processes_postgresql() -> None:
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(3)
     results = context.Queue()
-    factory = sqlstores.factory_of(storage)
+    factory = functools.partial(
+        SqlStorage, schema.url, schema=schema.schema, connect_args=QUICK_DEADLOCKS
+    )
     workers = [
         context.Process(
             target=_demoting_worker,

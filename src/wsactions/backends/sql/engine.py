@@ -27,10 +27,13 @@ BEGIN = "wsa_begin"
 def create_engine(url: str, *, timeout: float = 15.0, **options: Any) -> Engine:
     """An engine for the database at *url* (SQLite or PostgreSQL) that waits at most
     *timeout* seconds for a lock or a connection; *options* go to
-    :func:`sqlalchemy.create_engine`. ``ValueError`` for another database."""
+    :func:`sqlalchemy.create_engine` (``connect_args`` are added to wsactions' own; a
+    PostgreSQL ``options`` string is appended to its settings). ``ValueError`` for
+    another database."""
     parsed = sa.engine.make_url(url)
+    extra: dict[str, Any] = dict(options.pop("connect_args", None) or {})
     if parsed.get_backend_name() == "sqlite":
-        args: dict[str, Any] = {"timeout": timeout, "check_same_thread": False}
+        args: dict[str, Any] = {"timeout": timeout, "check_same_thread": False, **extra}
         engine = sa.create_engine(url, connect_args=args, **options)
 
         @event.listens_for(engine, "connect")
@@ -49,10 +52,16 @@ def create_engine(url: str, *, timeout: float = 15.0, **options: Any) -> Engine:
 
         return engine
     if parsed.get_backend_name() == "postgresql":
+        settings = (
+            f"-c lock_timeout={int(timeout * 1000)} "
+            f"-c idle_in_transaction_session_timeout={int(timeout * 4000)}"
+        )
+        if "options" in extra:
+            settings = f"{settings} {extra.pop('options')}"
         pg_args: dict[str, Any] = {
             "connect_timeout": max(1, int(timeout)),
-            "options": f"-c lock_timeout={int(timeout * 1000)} "
-            f"-c idle_in_transaction_session_timeout={int(timeout * 4000)}",
+            **extra,
+            "options": settings,
         }
         options.setdefault("pool_pre_ping", True)
         return sa.create_engine(
