@@ -70,17 +70,20 @@ def logged_in_account(ctx: ActionContext, *, for_update: bool = False) -> Accoun
         return None
     storage = ctx.storage
     secret = session.login_secret
-    login = storage.logins.get_login(login_id(secret)) if secret else None
+    found = (
+        storage.logins.get_login_account(login_id(secret), for_update=for_update)
+        if secret
+        else None
+    )
+    login, account = found if found is not None else (None, None)
     now = ctx.clock.now()
     if login is not None and ctx.settings.login_lifetime.expired(login, now):
         login = None  # idle or too old: refused here, removed by the next sweep
-    account = (
-        storage.accounts.get_account(account_id, for_update=for_update)
-        if login is not None and login.account_id == account_id
-        else None
-    )
+    if login is None or login.account_id != account_id:
+        account = None
     if (
-        account is None
+        login is None
+        or account is None
         or not account.may_log_in
         or not hmac.compare_digest(account.security_stamp, session.security_stamp or "")
         or (

@@ -310,6 +310,13 @@ class LoginStore(Protocol):
     def get_login(self, login_id: str) -> LoginRecord | None:
         """The login *login_id*."""
 
+    def get_login_account(
+        self, login_id: str, *, for_update: bool = False
+    ) -> tuple[LoginRecord, Account] | None:
+        """The login *login_id* and its account, in one read (what every request of a
+        logged-in customer asks); the account locked as :meth:`AccountRecords.get_account`
+        locks it when *for_update*. ``None`` when the login (or its account) is gone."""
+
     def touch_login(self, login_id: str, now: float) -> None:
         """Record that the login was used at *now*."""
 

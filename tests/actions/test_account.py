@@ -98,8 +98,8 @@ def account(shop: Harness) -> Account:
 
 @pytest.fixture
 def logged_in(shop: Harness, alice: Client, account: Account) -> Client:
-    """alice logged in to ``account``."""
-    assert log_in(alice, "alice@example.com").success
+    """alice logged in to ``account`` (no Login attempt counted: ``Harness.log_in``)."""
+    shop.log_in(alice, account)
     return alice
 
 

@@ -483,7 +483,7 @@ def _mail_every_purpose() -> tuple[Harness, dict[str, str]]:
     assert owner.submit("EmailUpdate", email="tok.new@example.com").success
     assert owner.submit("AccountDelete").success
     assert other.submit("PasswordForgotten", email="tok@example.com").success
-    block(attacker, "tok@example.com")
+    block(attacker, "tok@example.com", times=9)  # the owner's login counted as an attempt
     tokens: dict[str, str] = {}
     for mail in shop.outbox:
         for link in mail.links:
@@ -701,7 +701,7 @@ def test_t12_password_change_revokes_reset_and_unlock_tokens() -> None:
     owner, attacker = shop.client(), shop.client()
     assert log_in(owner, "a@example.com").success
     link = reset_link(shop, attacker, "a@example.com")
-    block(attacker, "a@example.com")
+    block(attacker, "a@example.com", times=9)  # the owner's login counted as an attempt
     unlock = newest_link(shop, "unlock")
     assert reset(owner, passwordAuth=PW).success
     assert shop.state()["tokens"] == {}

@@ -114,12 +114,13 @@ def mail_allowed(call: Call[Any], email_key: str, kind: str, *, per_client: bool
     client's mail (*per_client* false): it never spends a client's budget.
     """
     s = call.settings
-    if per_client:
-        by_client = throttles.counter_key(s, "mail-client", call.ctx.request.client_address)
-        if throttle(call, by_client, s.mail_per_client) > s.mail_per_client.limit:
-            return False
-    by_address = throttles.counter_key(s, "mail", kind, email_key)
-    return throttle(call, by_address, s.mail_per_address) <= s.mail_per_address.limit
+    with call.ctx.storage.transaction():  # both hits in one short transaction
+        if per_client:
+            by_client = throttles.counter_key(s, "mail-client", call.ctx.request.client_address)
+            if throttle(call, by_client, s.mail_per_client) > s.mail_per_client.limit:
+                return False
+        by_address = throttles.counter_key(s, "mail", kind, email_key)
+        return throttle(call, by_address, s.mail_per_address) <= s.mail_per_address.limit
 
 
 def new_account_fields(call: Call[Any], account_id: str) -> dict[str, Any]:

@@ -208,6 +208,8 @@ class _Verified:
     password_hash: str
     new_hash: str | None
     counter: str
+    #: Whether earlier attempts were counted (else there is nothing to reset).
+    counted_before: bool
 
 
 def _login_prepare(call: Call[Any]) -> Outcome | _Verified:
@@ -220,10 +222,11 @@ def _login_prepare(call: Call[Any]) -> Outcome | _Verified:
         return fail_all(errors)
     limit = call.settings.login_throttle
     counter = login_counter(call, email.key)
-    attempt = throttle(call, counter, limit)  # record first, then decide
+    with call.ctx.storage.transaction():  # one short transaction: the hit and the lookup
+        attempt = throttle(call, counter, limit)  # record first, then decide
+        account = call.accounts.find_account(email.key) if attempt <= limit.limit else None
     if attempt > limit.limit:
         return fail("loginBlocked")
-    account = call.accounts.find_account(email.key)
     check = hasher(call)
     if not within_bound(password, call.settings.password_policy):
         check.dummy_verify("")  # too long to be any password: never normalised
@@ -249,7 +252,7 @@ def _login_prepare(call: Call[Any]) -> Outcome | _Verified:
     if not MemberRights(call.accounts, account).subshop_allowed(call.ctx.request.subshop):
         return fail("subshopNotAllowed")
     new_hash = check.hash(password) if check.needs_rehash(account.password_hash) else None
-    return _Verified(account.id, account.password_hash, new_hash, counter)
+    return _Verified(account.id, account.password_hash, new_hash, counter, attempt > 1)
 
 
 @action(
@@ -290,8 +293,9 @@ def login(call: Call[_Verified]) -> Outcome:
         return fail("accountInactive")
     if verified.new_hash is not None:
         accounts.update_account(account.id, {"password_hash": verified.new_hash})
-    counter = verified.counter
-    call.after_commit(lambda: call.counters.reset(counter))
+    if verified.counted_before:  # this attempt alone leaves nothing worth a statement
+        counter = verified.counter
+        call.after_commit(lambda: call.counters.reset(counter))
     start_login(call, account)
     return ok()
 

@@ -552,6 +552,16 @@ class MemoryLoginStore:
         with self._t.lock:
             return self._t.logins.get(login_id)
 
+    def get_login_account(
+        self, login_id: str, *, for_update: bool = False
+    ) -> tuple[LoginRecord, Account] | None:
+        """The login and its account (the unit of work's lock covers both)."""
+        t = self._t
+        with t.lock:
+            login = t.logins.get(login_id)
+            account = t.accounts.get(login.account_id) if login is not None else None
+            return None if login is None or account is None else (login, account)
+
     def touch_login(self, login_id: str, now: float) -> None:
         """Record a use of the login at *now*."""
         t = self._t

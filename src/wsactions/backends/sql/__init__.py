@@ -54,7 +54,7 @@ from ...models import (
     SavedCard,
     TokenRecord,
 )
-from .. import is_conflict, rules
+from .. import is_conflict, rules, statements
 from . import schema as _schema
 from .engine import BEGIN, create_engine, in_schema
 from .schema import accounts as A
@@ -538,10 +538,21 @@ class SqlTokenStore(_Part):
     """Opt-in token records keyed by token hash; one per account and purpose."""
 
     def add(self, record: TokenRecord) -> None:
-        """Store *record*; the account's older token of the same purpose is revoked."""
-        with self._s.transaction(), self._s.connection() as c:
-            c.execute(sa.delete(T).where(*_where(T, rules.superseded_tokens(record))))
-            c.execute(sa.insert(T).values(**rules.to_row(record)))
+        """Store *record*; the account's older token of the same purpose is revoked: one
+        upsert on the unique (account, purpose) that :func:`rules.superseded_tokens` names."""
+        superseded = rules.superseded_tokens(record)
+        row = rules.to_row(record)
+        dialect = postgresql if self._s._dialect == "postgresql" else sqlite
+        statement = (
+            dialect.insert(T)
+            .values(**row)
+            .on_conflict_do_update(
+                index_elements=sorted(superseded.equal),
+                set_={name: value for name, value in row.items() if name not in superseded.equal},
+            )
+        )
+        with self._s.connection() as c:
+            c.execute(statement)
 
     def get(self, token_hash: str) -> TokenRecord | None:
         """The record, not used up."""
@@ -582,6 +593,23 @@ class SqlLoginStore(_Part):
         with self._s.connection(write=False) as c:
             row = c.execute(sa.select(L).where(L.c.id == login_id)).first()
         return None if row is None else _record(LoginRecord, row)
+
+    def get_login_account(
+        self, login_id: str, *, for_update: bool = False
+    ) -> tuple[LoginRecord, Account] | None:
+        """The login and its account in one joined read (the account row locked when
+        *for_update*)."""
+        query = sa.select(L, A).join(A, A.c.id == L.c.account_id).where(L.c.id == login_id)
+        if for_update:
+            query = query.with_for_update(of=A)
+        with self._s.connection(write=for_update) as c:
+            row = c.execute(query).first()
+        if row is None:
+            return None
+        values = row._mapping
+        login = {c.name: values[L.c[c.name]] for c in L.columns if c.name != "seq"}
+        account = {c.name: values[A.c[c.name]] for c in A.columns if c.name != "seq"}
+        return rules.from_row(LoginRecord, login), rules.from_row(Account, account)
 
     def touch_login(self, login_id: str, now: float) -> None:
         """Record a use of the login at *now*."""
@@ -635,20 +663,24 @@ class SqlCounterStore(_Part):
     def __init__(self, storage: SqlStorage) -> None:
         super().__init__(storage)
         self._hits = 0
+        table = CT.name if storage.schema is None else f'"{storage.schema}".{CT.name}'
+        self._statement = sa.text(
+            statements.hit_statement(
+                storage.engine.dialect.name, table, placeholder=lambda name: f":{name}"
+            )
+        )
 
     def hit(self, key: str, now: float, window: float, limit: int) -> int:
-        """Record one event unless *limit* lie within *window*; the count including it."""
+        """Record one event unless *limit* lie within *window*; the count including it
+        (one upsert: :mod:`wsactions.backends.statements`)."""
         s = self._s
-        with s.transaction(), s.connection() as c:
-            c.execute(s.insert(CT).values(key=key, events=[], expires_at=now))
-            row = c.execute(sa.select(CT).where(CT.c.key == key).with_for_update()).one()
-            hit = rules.counter_hit(row.events, now, window, limit)
-            stored = {"events": hit.events, "expires_at": hit.expires_at}
-            c.execute(sa.update(CT).where(CT.c.key == key).values(stored))
-            self._hits += 1
-            if self._hits % rules.COUNTER_SWEEP_EVERY == 0:
-                _sweep(s, CT.c.key, CT.c.expires_at < now, rules.COUNTER_SWEEP_BATCH)
-            return hit.count
+        with s.connection() as c:
+            row = c.execute(self._statement, statements.hit_params(key, now, window, limit))
+            events, refused = row.one()
+        self._hits += 1
+        if self._hits % rules.COUNTER_SWEEP_EVERY == 0:  # a statement of its own
+            _sweep(s, CT.c.key, CT.c.expires_at < now, rules.COUNTER_SWEEP_BATCH)
+        return statements.hit_result(events, refused, limit)
 
     def count(self, key: str, now: float, window: float) -> int:
         """The number of events within *window*."""

@@ -24,7 +24,7 @@ NAMING_CONVENTION = {
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 #: The schema revision these tables are (the newest migration; a test keeps them equal).
-REVISION = "0004"
+REVISION = "0005"
 #: Alembic's version table of wsactions' migrations (apart from a host's own history).
 VERSION_TABLE = "wsa_alembic_version"
 #: That table, for reading the revision without Alembic (its own metadata: not a wsactions
@@ -191,4 +191,6 @@ counters = sa.Table(
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("events", JsonText, nullable=False),  # at most `limit` event times
     sa.Column("expires_at", sa.Float, nullable=False, index=True),
+    # whether the last hit was refused: what the one-statement hit answers (counter_sql)
+    sa.Column("refused", sa.Boolean, nullable=False, server_default=sa.false()),
 )

@@ -199,6 +199,8 @@ class Counter(models.Model):
     key = models.CharField(max_length=64, primary_key=True)
     events = models.JSONField(default=list)
     expires_at = models.FloatField(db_index=True)
+    #: Whether the last hit was refused (what the one-statement hit answers).
+    refused = models.BooleanField(default=False)
 
     class Meta:
         db_table = "wsactions_counter"

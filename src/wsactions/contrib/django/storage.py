@@ -60,7 +60,7 @@ from django.db import (
 from django.db import transaction as db_transaction
 from django.db.models import Case, CharField, F, Q, Value, When
 
-from ...backends import is_conflict, rules
+from ...backends import is_conflict, rules, statements
 from ...errors import StorageConflictError, StorageUnavailableError
 from ...models import (
     Account,
@@ -593,25 +593,16 @@ class DjangoAccountStore(_Part):
 class DjangoTokenStore(_Part):
     """Opt-in token records keyed by token hash; one per account and purpose."""
 
-    _ATTEMPTS = 3
-
     @_guarded
     def add(self, record: TokenRecord) -> None:
-        """Store *record*; the account's older token of the same purpose is revoked.
-
-        Two concurrent adds for one account and purpose: the later insert meets the
-        unique constraint, revokes the token just committed and stores its own.
-        """
-        tokens = self._s.objects("OptinToken")
-        for attempt in range(self._ATTEMPTS):
-            try:
-                with self._s.attempt():
-                    tokens.filter(_q(TokenRecord, rules.superseded_tokens(record))).delete()
-                    tokens.create(**_row(record))
-                return
-            except IntegrityError:
-                if attempt + 1 == self._ATTEMPTS:
-                    raise
+        """Store *record*; the account's older token of the same purpose is revoked: one
+        upsert on the unique (account, purpose) (:func:`statements.token_upsert`)."""
+        connection = connections[self._s.using]
+        table = connection.ops.quote_name(self._s.models.OptinToken._meta.db_table)
+        statement = statements.token_upsert(table, placeholder=lambda name: f"%({name})s")
+        values = {name: getattr(record, name) for name in statements.TOKEN_COLUMNS}
+        with self._s.write(), connection.cursor() as cursor:
+            cursor.execute(statement, values)
 
     @_guarded
     def get(self, token_hash: str) -> TokenRecord | None:
@@ -661,6 +652,21 @@ class DjangoLoginStore(_Part):
         """The login *login_id*."""
         row = self._s.objects("Login").filter(login_id=login_id).first()
         return None if row is None else _record(LoginRecord, row)
+
+    @_guarded
+    def get_login_account(
+        self, login_id: str, *, for_update: bool = False
+    ) -> tuple[LoginRecord, Account] | None:
+        """The login and its account in one joined read (the account row locked when
+        *for_update*)."""
+        query = self._s.objects("Login").select_related("account").filter(login_id=login_id)
+        with self._s.reading(for_update):
+            if for_update:
+                query = query.select_for_update(of=("account",))
+            row = query.first()
+        if row is None:
+            return None
+        return _record(LoginRecord, row), _record(Account, row.account)
 
     @_guarded
     def touch_login(self, login_id: str, now: float) -> None:
@@ -719,21 +725,33 @@ class DjangoCounterStore(_Part):
     def __init__(self, storage: DjangoStorage) -> None:
         super().__init__(storage)
         self._hits = 0
+        self._sql: str | None = None
 
     @_guarded
     def hit(self, key: str, now: float, window: float, limit: int) -> int:
-        """Record one event unless *limit* lie within *window*; the count including it."""
-        counters = self._s.objects("Counter")
-        with self._s.write():
-            fresh = self._s.models.Counter(key=key, events=[], expires_at=now)
-            counters.bulk_create([fresh], ignore_conflicts=True)
-            row = counters.select_for_update().get(key=key)
-            hit = rules.counter_hit(row.events, now, window, limit)
-            counters.filter(key=key).update(events=hit.events, expires_at=hit.expires_at)
+        """Record one event unless *limit* lie within *window*; the count including it
+        (one upsert: :mod:`wsactions.backends.statements`)."""
+        connection = connections[self._s.using]
+        statement = self._statement(connection)
+        with self._s.write(), connection.cursor() as cursor:
+            cursor.execute(statement, statements.hit_params(key, now, window, limit))
+            events, refused = cursor.fetchone()
             self._hits += 1
             if self._hits % rules.COUNTER_SWEEP_EVERY == 0:
+                counters = self._s.objects("Counter")
                 _sweep(counters, Q(expires_at__lt=now), rules.COUNTER_SWEEP_BATCH)
-            return hit.count
+        return statements.hit_result(events, refused, limit)
+
+    def _statement(self, connection: Any) -> str:
+        if self._sql is None:
+            table = connection.ops.quote_name(self._s.models.Counter._meta.db_table)
+            self._sql = statements.hit_statement(
+                connection.vendor,
+                table,
+                placeholder=lambda name: f"%({name})s",
+                jsonb=connection.vendor == "postgresql",
+            )
+        return self._sql
 
     @_guarded
     def count(self, key: str, now: float, window: float) -> int:

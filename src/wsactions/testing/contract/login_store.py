@@ -30,6 +30,32 @@ class LoginStoreContract(CapabilityChecks):
         assert list(storage.logins.list_logins("acc-2")) == [_login(4, "acc-2")]
         assert storage.logins.list_logins("acc-9") == []
 
+    def test_get_login_account_in_one_read(self, storage: Storage) -> None:
+        """get_login_account answers the login with its account, or None when the login is
+        gone (also once its account was deleted)."""
+        _owners(storage)
+        storage.logins.add_login(_login(1, at=20.0))
+        found = storage.logins.get_login_account("login-1")
+        assert found is not None
+        login, account = found
+        assert login == _login(1, at=20.0)
+        assert account == storage.accounts.get_account("acc-1")
+        assert storage.logins.get_login_account("login-9") is None
+        storage.accounts.delete_account("acc-1")
+        assert storage.logins.get_login_account("login-1") is None
+
+    def test_get_login_account_for_update_locks_the_account(self, storage: Storage) -> None:
+        """Inside a unit of work the account is read for update: its fields as stored."""
+        _owners(storage)
+        storage.logins.add_login(_login(1))
+        with storage.transaction():
+            found = storage.logins.get_login_account("login-1", for_update=True)
+            assert found is not None
+            assert storage.accounts.update_account("acc-1", {"display_name": "Locked"})
+        stored = storage.accounts.get_account("acc-1")
+        assert stored is not None
+        assert stored.display_name == "Locked"
+
     def test_touch_login(self, storage: Storage) -> None:
         """touch_login records the time of use and nothing else; unknown ids are ignored."""
         _owners(storage)
