@@ -308,3 +308,23 @@ def test_login_survives_restart(tmp_path: Path) -> None:
         assert len(storage.logins.list_logins(account.id)) == 2
     finally:
         storage.close()
+
+
+def test_idle_connection_that_was_dropped_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pooled PostgreSQL connection ended by the server while idle is noticed when it is
+    next handed out (no pool_pre_ping on every checkout): the call after it just works."""
+    import sqlalchemy as sa
+
+    import sqlstores
+    from wsactions.backends.sql import engine as sql_engine
+
+    storage = sqlstores.postgres_storage()
+    assert storage.accounts.get_account("nobody") is None  # a pooled connection now
+    with storage.engine.connect() as connection:
+        pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    admin = sa.create_engine(sqlstores.POSTGRES_URL)
+    with admin.connect() as connection:
+        connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    admin.dispose()
+    monkeypatch.setattr(sql_engine, "IDLE_BEFORE_PING", 0.0)
+    assert storage.accounts.get_account("nobody") is None

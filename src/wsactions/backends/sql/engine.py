@@ -7,11 +7,14 @@ and the migrations (:mod:`~wsactions.backends.sql.migrate`) both use.
   ``info[BEGIN]`` names another statement (``"BEGIN"`` for a transaction that
   only reads).
 * PostgreSQL: READ COMMITTED, ``connect_timeout`` and ``lock_timeout`` from
-  *timeout*, connections checked before use.
+  *timeout*; a pooled connection that sat idle for more than
+  :data:`IDLE_BEFORE_PING` seconds is checked before use (a busy worker pays no
+  ping per transaction).
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -63,13 +66,40 @@ def create_engine(url: str, *, timeout: float = 15.0, **options: Any) -> Engine:
             **extra,
             "options": settings,
         }
-        options.setdefault("pool_pre_ping", True)
-        return sa.create_engine(
+        engine = sa.create_engine(
             url, connect_args=pg_args, isolation_level="READ COMMITTED", **options
         )
+        if not options.get("pool_pre_ping"):
+            _ping_when_idle(engine)
+        return engine
     raise ValueError(
         f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
     )
+
+
+#: A pooled connection idle longer than this (seconds) is pinged before it is handed out.
+IDLE_BEFORE_PING = 10.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only when it sat idle for a while (a server
+    restart or a dropped idle connection shows there), not on every checkout as
+    ``pool_pre_ping`` does: a busy worker pays no extra round trip per transaction."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_since(dbapi_connection: Any, record: Any) -> None:
+        record.info["wsa_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get("wsa_idle_since")
+        if since is None or time.monotonic() - since < IDLE_BEFORE_PING:
+            return
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except Exception as error:  # a connection that is gone: the pool makes a new one
+            raise sa.exc.DisconnectionError("the pooled connection was gone") from error
 
 
 def in_schema(engine: Engine, schema: str | None) -> Engine:
