@@ -223,3 +223,30 @@ def test_the_django_integration_loads_no_sqlalchemy() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def dtl_page(request: HttpRequest) -> HttpResponse:
+    from django.template import engines
+
+    template = engines["django"].from_string(
+        "{% if wsAccount.isLoggedIn %}{{ wsAccount.email }}{% else %}guest{% endif %}"
+        " <a href='{{ wsPages.login }}'>log in</a>"
+    )
+    return HttpResponse(template.render({}, request))
+
+
+urlpatterns.insert(0, path("dtl-page", dtl_page))
+
+
+def test_anonymous_page_without_a_form_writes_no_session() -> None:
+    """A visitor's page that renders no form (the context processor's globals, a link to
+    the login page) creates no session row and sets no session cookie: the CSRF binding is
+    made only when a form needs it."""
+    from django.contrib.sessions.models import Session
+
+    response = Client().get("/dtl-page")
+    assert response.status_code == 200
+    assert b"guest" in response.content
+    assert "sessionid" not in response.cookies
+    assert Session.objects.count() == 0
+    assert "sessionid" in Client().get("/account/login").cookies  # a form: a binding
