@@ -89,6 +89,32 @@ def _where(table: sa.Table, match: rules.Match) -> list[sa.ColumnElement[bool]]:
     return where
 
 
+# The statements of every request, built once: SQLAlchemy finds their compiled form by a
+# cache key it keeps on the statement instead of computing it anew for every execution.
+_ACCOUNT_BY = {
+    (column, locked): (
+        sa.select(A).where(A.c[column] == sa.bindparam("value")).with_for_update()
+        if locked
+        else sa.select(A).where(A.c[column] == sa.bindparam("value"))
+    )
+    for column in ("id", "email_key")
+    for locked in (False, True)
+}
+_LOGIN_ACCOUNT = (
+    sa.select(L, A).join(A, A.c.id == L.c.account_id).where(L.c.id == sa.bindparam("login_id"))
+)
+_LOGIN_ACCOUNT_LOCKED = _LOGIN_ACCOUNT.with_for_update(of=A)
+# (position in a _LOGIN_ACCOUNT row, field name) of the login's and the account's columns
+_LOGIN_COLUMNS = [(i, c.name) for i, c in enumerate(L.columns) if c.name != "seq"]
+_ACCOUNT_COLUMNS = [(len(L.c) + i, c.name) for i, c in enumerate(A.columns) if c.name != "seq"]
+_ADD_LOGIN = sa.insert(L)
+_TOUCH_LOGIN = (
+    sa.update(L)
+    .where(L.c.id == sa.bindparam("login_id"), L.c.last_seen < sa.bindparam("now"))
+    .values(last_seen=sa.bindparam("now"))
+)
+
+
 # the storage --------------------------------------------------------------------------------
 
 
@@ -115,6 +141,13 @@ class SqlStorage:
         engine = create_engine(url, timeout=timeout, **engine_options)
         self._base_engine = engine
         self.engine = in_schema(engine, schema)
+        # A read outside a unit of work sends its statement alone (no BEGIN, no COMMIT):
+        # under READ COMMITTED every statement reads its own snapshot anyway.
+        self._reader = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else self.engine
+        )
         self._units = rules.UnitsOfWork(lambda: self._begin(write=True))
         self._dialect = self.engine.dialect.name
         self._accounts = SqlAccountStore(self)
@@ -181,7 +214,8 @@ class SqlStorage:
     @contextmanager
     def connection(self, *, write: bool = True) -> Iterator[Connection]:
         """The unit of work's connection, or a short transaction of its own (one that
-        takes SQLite's write lock at once unless it only reads)."""
+        takes SQLite's write lock at once) -- for a read (*write* false) no transaction:
+        each statement commits on its own, so use it for single statements."""
         current = self._units.current
         if current is not None:
             yield current
@@ -193,9 +227,11 @@ class SqlStorage:
     def _begin(self, *, write: bool) -> Iterator[Connection]:
         if self._unchecked:  # the database was down when the storage was made
             self.check_schema()
-        with self._unavailable(), self.engine.connect() as connection:
-            # read by the SQLite "begin" listener; the info dict outlives the checkout
-            connection.info[BEGIN] = "BEGIN IMMEDIATE" if write else "BEGIN"
+        engine = self.engine if write else self._reader
+        with self._unavailable(), engine.connect() as connection:
+            # read by the SQLite "begin" listener (the info dict outlives the checkout):
+            # the write lock at once, or no transaction for a read
+            connection.info[BEGIN] = "BEGIN IMMEDIATE" if write else ""
             try:
                 with connection.begin():
                     yield connection
@@ -265,21 +301,18 @@ class SqlAccountStore(_Part):
             inserted = self._s.insert(A).values(**rules.to_row(account)).returning(A.c.seq)
             return c.execute(inserted).first() is not None
 
-    def _one_account(self, where: Any, for_update: bool) -> Account | None:
-        query = sa.select(A).where(where)
-        if for_update:
-            query = query.with_for_update()
+    def _one_account(self, column: str, value: str, for_update: bool) -> Account | None:
         with self._s.connection(write=for_update) as c:
-            row = c.execute(query).first()
+            row = c.execute(_ACCOUNT_BY[column, for_update], {"value": value}).first()
         return None if row is None else _record(Account, row)
 
     def get_account(self, account_id: str, *, for_update: bool = False) -> Account | None:
         """The account with *account_id*."""
-        return self._one_account(A.c.id == account_id, for_update)
+        return self._one_account("id", account_id, for_update)
 
     def find_account(self, email_key: str, *, for_update: bool = False) -> Account | None:
         """The account whose identity key is *email_key*."""
-        return self._one_account(A.c.email_key == email_key, for_update)
+        return self._one_account("email_key", email_key, for_update)
 
     def update_account(self, account_id: str, changes: Mapping[str, Any]) -> bool:
         """Set the named fields; ``False`` when the account is gone."""
@@ -586,7 +619,7 @@ class SqlLoginStore(_Part):
     def add_login(self, record: LoginRecord) -> None:
         """Store a new login."""
         with self._s.connection() as c:
-            c.execute(sa.insert(L).values(**rules.to_row(record)))
+            c.execute(_ADD_LOGIN, rules.to_row(record))
 
     def get_login(self, login_id: str) -> LoginRecord | None:
         """The login *login_id*."""
@@ -599,25 +632,19 @@ class SqlLoginStore(_Part):
     ) -> tuple[LoginRecord, Account] | None:
         """The login and its account in one joined read (the account row locked when
         *for_update*)."""
-        query = sa.select(L, A).join(A, A.c.id == L.c.account_id).where(L.c.id == login_id)
-        if for_update:
-            query = query.with_for_update(of=A)
+        query = _LOGIN_ACCOUNT_LOCKED if for_update else _LOGIN_ACCOUNT
         with self._s.connection(write=for_update) as c:
-            row = c.execute(query).first()
+            row = c.execute(query, {"login_id": login_id}).first()
         if row is None:
             return None
-        values = row._mapping
-        login = {c.name: values[L.c[c.name]] for c in L.columns if c.name != "seq"}
-        account = {c.name: values[A.c[c.name]] for c in A.columns if c.name != "seq"}
+        login = {name: row[i] for i, name in _LOGIN_COLUMNS}
+        account = {name: row[i] for i, name in _ACCOUNT_COLUMNS}
         return rules.from_row(LoginRecord, login), rules.from_row(Account, account)
 
     def touch_login(self, login_id: str, now: float) -> None:
         """Record a use of the login at *now*."""
-        statement = (
-            sa.update(L).where(L.c.id == login_id, L.c.last_seen < now).values(last_seen=now)
-        )
         with self._s.connection() as c:
-            c.execute(statement)
+            c.execute(_TOUCH_LOGIN, {"login_id": login_id, "now": now})
 
     def list_logins(self, account_id: str) -> Sequence[LoginRecord]:
         """The account's logins, oldest first."""

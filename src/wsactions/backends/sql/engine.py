@@ -4,8 +4,8 @@ and the migrations (:mod:`~wsactions.backends.sql.migrate`) both use.
 * SQLite: WAL journal, ``synchronous=NORMAL``, foreign keys on, a busy timeout;
   the driver's own transaction handling is off, and every transaction begins
   with ``BEGIN IMMEDIATE`` (the write lock at once) unless the connection's
-  ``info[BEGIN]`` names another statement (``"BEGIN"`` for a transaction that
-  only reads).
+  ``info[BEGIN]`` names another statement (``""``: none, each statement commits
+  on its own, as wsactions' reads outside a unit of work do).
 * PostgreSQL: READ COMMITTED, ``connect_timeout`` and ``lock_timeout`` from
   *timeout*; a pooled connection that sat idle for more than
   :data:`IDLE_BEFORE_PING` seconds is checked before use (a busy worker pays no
@@ -51,7 +51,9 @@ def create_engine(url: str, *, timeout: float = 15.0, **options: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Connection) -> None:
-            connection.exec_driver_sql(connection.info.get(BEGIN, "BEGIN IMMEDIATE"))
+            begin = connection.info.get(BEGIN, "BEGIN IMMEDIATE")
+            if begin:
+                connection.exec_driver_sql(begin)
 
         return engine
     if parsed.get_backend_name() == "postgresql":

@@ -134,6 +134,75 @@ def _record(cls: type[R], row: Any) -> R:
     return rules.from_row(cls, {name: getattr(row, _field(cls, name)) for name in names})
 
 
+class _Compiled:
+    """A one-row read by a key, compiled to SQL once per database and then run with each key.
+
+    Django compiles a queryset anew on every use, and for a read by primary or unique key
+    that is most of its cost; the reads of every request (a login with its account, an
+    account by id or address) keep the SQL, the column order and the value converters of
+    their first compile (Django's own compiler makes them). *build* makes the queryset for
+    a key; a query whose only parameter is not the key is run through the ORM each time.
+    """
+
+    _KEY = "wsactions-compiled-key"
+
+    def __init__(self, build: Callable[[str], Any]) -> None:
+        self._build = build
+        self._compiled: dict[str, tuple[str, list[tuple[Any, str, list[Any], Any]]] | None] = {}
+
+    def _compile(self, using: str) -> tuple[str, list[tuple[Any, str, list[Any], Any]]] | None:
+        compiler = self._build(self._KEY).query.get_compiler(using=using)
+        sql, params = compiler.as_sql()
+        if list(params) != [self._KEY]:
+            return None
+        expressions = [expression for expression, _, _ in compiler.select]
+        converters = compiler.get_converters(expressions)
+        columns = [
+            (e.target.model, e.target.attname, converters.get(i, ([], None))[0], e)
+            for i, e in enumerate(expressions)
+        ]
+        return sql, columns
+
+    def row(self, using: str, key: str) -> dict[Any, dict[str, Any]] | None:
+        """The row for *key* as ``{model: {attname: value}}``, or ``None``."""
+        if using not in self._compiled:
+            self._compiled[using] = self._compile(using)
+        compiled = self._compiled[using]
+        if compiled is None:  # not a plain read by key: the ORM each time
+            instance = next(iter(self._build(key).using(using)), None)
+            return None if instance is None else _values(instance)
+        sql, columns = compiled
+        connection = connections[using]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [key])
+            found = cursor.fetchone()
+        if found is None:
+            return None
+        out: dict[Any, dict[str, Any]] = {}
+        for value, (model, attname, converters, expression) in zip(found, columns, strict=True):
+            for convert in converters:
+                value = convert(value, expression, connection)
+            out.setdefault(model, {})[attname] = value
+        return out
+
+
+def _values(instance: Any) -> dict[Any, dict[str, Any]]:
+    """What :meth:`_Compiled.row` answers, of a model instance (and the related instances
+    it selected)."""
+    fields = instance._meta.concrete_fields
+    out = {type(instance): {f.attname: getattr(instance, f.attname) for f in fields}}
+    for related in instance._state.fields_cache.values():
+        if related is not None:
+            out.update(_values(related))
+    return out
+
+
+def _from_values(cls: type[R], values: Mapping[str, Any]) -> R:
+    """The record of type *cls* stored with the model field *values*."""
+    names = (f.name for f in attrs.fields(cls))  # type: ignore[arg-type]
+    return rules.from_row(cls, {name: values[_field(cls, name)] for name in names})
+
+
 def _q(cls: type, match: rules.Match) -> Q:
     """*match* (of records of type *cls*) as a filter."""
     where = Q(**{_field(cls, name): value for name, value in match.equal.items()})
@@ -291,6 +360,20 @@ class _Part:
 class DjangoAccountStore(_Part):
     """Accounts, addresses, saved cards and privilege groups in the ``wsactions_*`` tables."""
 
+    def __init__(self, storage: DjangoStorage) -> None:
+        super().__init__(storage)
+        accounts = storage.models.Account.objects
+
+        def by(field: str, locked: bool) -> _Compiled:
+            rows = accounts.select_for_update() if locked else accounts.all()
+            return _Compiled(lambda key: rows.filter(**{field: key})[:1])
+
+        self._by = {
+            (field, locked): by(field, locked)
+            for field in ("account_id", "email_key")
+            for locked in (False, True)
+        }
+
     # accounts --------------------------------------------------------------
     @_guarded
     def add_account(self, account: Account) -> bool:
@@ -302,21 +385,20 @@ class DjangoAccountStore(_Part):
             return False
         return True
 
-    def _one_account(self, where: Q, for_update: bool) -> Account | None:
-        query = self._s.objects("Account").filter(where)
+    def _one_account(self, field: str, key: str, for_update: bool) -> Account | None:
         with self._s.reading(for_update):
-            row = (query.select_for_update() if for_update else query).first()
-        return None if row is None else _record(Account, row)
+            row = self._by[field, for_update].row(self._s.using, key)
+        return None if row is None else _from_values(Account, row[self._s.models.Account])
 
     @_guarded
     def get_account(self, account_id: str, *, for_update: bool = False) -> Account | None:
         """The account with *account_id*."""
-        return self._one_account(Q(account_id=account_id), for_update)
+        return self._one_account("account_id", account_id, for_update)
 
     @_guarded
     def find_account(self, email_key: str, *, for_update: bool = False) -> Account | None:
         """The account whose identity key is *email_key*."""
-        return self._one_account(Q(email_key=email_key), for_update)
+        return self._one_account("email_key", email_key, for_update)
 
     @_guarded
     def update_account(self, account_id: str, changes: Mapping[str, Any]) -> bool:
@@ -641,6 +723,16 @@ class DjangoTokenStore(_Part):
 class DjangoLoginStore(_Part):
     """Login records keyed by id."""
 
+    def __init__(self, storage: DjangoStorage) -> None:
+        super().__init__(storage)
+        logins = storage.models.Login.objects.select_related("account")
+        self._with_account = {
+            False: _Compiled(lambda key: logins.filter(login_id=key)[:1]),
+            True: _Compiled(
+                lambda key: logins.select_for_update(of=("account",)).filter(login_id=key)[:1]
+            ),
+        }
+
     @_guarded
     def add_login(self, record: LoginRecord) -> None:
         """Store a new login."""
@@ -659,14 +751,14 @@ class DjangoLoginStore(_Part):
     ) -> tuple[LoginRecord, Account] | None:
         """The login and its account in one joined read (the account row locked when
         *for_update*)."""
-        query = self._s.objects("Login").select_related("account").filter(login_id=login_id)
         with self._s.reading(for_update):
-            if for_update:
-                query = query.select_for_update(of=("account",))
-            row = query.first()
+            row = self._with_account[for_update].row(self._s.using, login_id)
         if row is None:
             return None
-        return _record(LoginRecord, row), _record(Account, row.account)
+        models = self._s.models
+        return _from_values(LoginRecord, row[models.Login]), _from_values(
+            Account, row[models.Account]
+        )
 
     @_guarded
     def touch_login(self, login_id: str, now: float) -> None:
