@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from hmac import compare_digest
 from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
@@ -103,6 +104,10 @@ class ActionRegistry:
     event_sink: EventSink | None = None
     _by_name: dict[str, ActionSpec] = attrs.field(factory=dict, init=False, repr=False)
     _specs: list[ActionSpec] = attrs.field(factory=list, init=False, repr=False)
+    _runs: Iterator[int] = attrs.field(factory=itertools.count, init=False, repr=False)
+    #: Changes after every action this registry ran: what a request read of the logged-in
+    #: account before it is read again after (``RequestCycle.account``).
+    generation: int = attrs.field(default=0, init=False, repr=False)
 
     # registration ------------------------------------------------------------
     def register(self, spec: ActionSpec) -> ActionSpec:
@@ -391,6 +396,7 @@ class ActionRegistry:
         redirect = None
         if outcome.success and target:
             redirect = safe_target(target, self._hosts(ctx.settings))
+        self.generation = next(self._runs) + 1  # after the unit of work ended
         return self._finish(ctx, spec, parsed, outcome, redirect, account_before)
 
     def _perform(self, call: Call[Any]) -> Outcome:

@@ -11,7 +11,7 @@ API, so any template engine (Jinja2, Django templates) can use them::
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -188,12 +188,15 @@ class OptInView:
 class AccountView:
     """``wsAccount``: the logged-in account and its address book and cards."""
 
-    def __init__(self, ctx: ActionContext) -> None:
+    def __init__(
+        self, ctx: ActionContext, account: Callable[[], Account | None] | None = None
+    ) -> None:
         self._ctx = ctx
+        self._read = account
 
     @cached_property
     def _account(self) -> Account | None:
-        return logged_in_account(self._ctx)
+        return logged_in_account(self._ctx) if self._read is None else self._read()
 
     @property
     def isLoggedIn(self) -> bool:
@@ -418,11 +421,18 @@ class TemplateView:
     """The template globals for one request; :meth:`globals` gives them as a dict."""
 
     def __init__(
-        self, registry: ActionRegistry, ctx: ActionContext, result: ActionResult | None = None
+        self,
+        registry: ActionRegistry,
+        ctx: ActionContext,
+        result: ActionResult | None = None,
+        *,
+        account: Callable[[], Account | None] | None = None,
     ) -> None:
+        """*account* reads the logged-in account (default:
+        :func:`wsactions.logins.logged_in_account` of *ctx*, once)."""
         self.wsActions = ActionsView(registry, ctx, result)
         self.wsSession = SessionView(ctx)
-        self.wsAccount = AccountView(ctx)
+        self.wsAccount = AccountView(ctx, account)
         self.wsOptIn = OptInView(ctx)
         self.wsCheckout = CheckoutView(ctx)
 

@@ -41,8 +41,9 @@ from .actions import default_registry
 from .errors import ConfigurationError, StorageUnavailableError
 from .events import log_event
 from .i18n import country_name, gettext, match_locale, negotiate, offered_locales
+from .logins import logged_in_account
 from .mail import BackgroundMailer, ConsoleMailer, SmtpMailer
-from .models import RequestInfo
+from .models import Account, RequestInfo
 from .pages import PageTable
 from .protocols import Mailer, Session, Storage
 from .settings import Settings
@@ -395,6 +396,16 @@ class RequestCycle:
         )
         self.result: ActionResult | None = None
         self._view: TemplateView | None = None
+        self._account: tuple[tuple[Any, ...], Account | None] | None = None
+
+    def account(self) -> Account | None:
+        """The logged-in customer's account (:func:`wsactions.logins.logged_in_account`),
+        read once for this request and again after any action ran."""
+        session = self.ctx.session
+        key = (self.area.registry.generation, session.account_id, session.login_secret)
+        if self._account is None or self._account[0] != key:
+            self._account = (key, logged_in_account(self.ctx))
+        return self._account[1]
 
     # the action ------------------------------------------------------------------------
     def run(self) -> Answer | None:
@@ -447,7 +458,9 @@ class RequestCycle:
     def view(self) -> TemplateView:
         """The template view of this request (made once, after the action ran)."""
         if self._view is None:
-            self._view = TemplateView(self.area.registry, self.ctx, self.result)
+            self._view = TemplateView(
+                self.area.registry, self.ctx, self.result, account=self.account
+            )
         return self._view
 
     def globals(self) -> dict[str, Any]:

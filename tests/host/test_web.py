@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -249,3 +250,51 @@ def test_formats_in_the_shops_zone_and_currency() -> None:
         testing_settings(currency="euro")
     with pytest.raises(ConfigurationError):
         testing_settings(timezone="Mars/Olympus")
+
+
+class TestAccountOfTheRequest:
+    """RequestCycle.account: one read of the login and its account per request, and a new
+    read after an action ran (whether the cycle or the host ran it)."""
+
+    def logged_in(self) -> tuple[AccountArea, dict[str, Any], Any]:
+        from wsactions.testing import Harness
+
+        area = make_area()
+        shop = Harness(storage=area.storage)
+        account = shop.create_account("a@example.com", "correct horse battery staple 42")
+        session: dict[str, Any] = {}
+        client = shop.client()
+        client.cookie = session
+        client.session = MappingSession(session)
+        shop.log_in(client, account)
+        return area, session, account
+
+    def test_read_once(self) -> None:
+        area, session, account = self.logged_in()
+        cycle = get(area, session)
+        logins = area.storage.logins
+        with mock.patch.object(logins, "get_login_account", wraps=logins.get_login_account) as read:
+            assert cycle.account() == account
+            assert cycle.account() == account
+            assert cycle.view.wsAccount.email == "a@example.com"
+        assert read.call_count == 1
+
+    def test_read_again_after_an_action(self) -> None:
+        area, session, _ = self.logged_in()
+        cycle = get(area, session)
+        before = cycle.account()
+        assert before is not None
+        assert before.display_name != "Erika"
+        handle = area.registry.create(cycle.ctx, "accountDisplayNameUpdate")
+        form = {"wsact": handle.id, "wscsrf": handle.csrf, "displayName": "Erika"}
+        assert area.registry.execute(cycle.ctx, form).success  # the host ran it
+        after = cycle.account()
+        assert after is not None
+        assert after.display_name == "Erika"
+
+    def test_logged_out_in_the_request(self) -> None:
+        area, session, _ = self.logged_in()
+        cycle = get(area, session)
+        assert cycle.account() is not None
+        cycle.ctx.session.log_out()
+        assert cycle.account() is None

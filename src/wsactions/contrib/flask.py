@@ -46,7 +46,6 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .. import ActionRegistry, ActionResult, Context
 from ..errors import ConfigurationError, StorageUnavailableError
-from ..logins import current_account as _current_account
 from ..models import Account
 from ..pages import PAGES as _PACK_PAGES
 from ..protocols import Mailer, Storage
@@ -342,7 +341,7 @@ def _host_csrf() -> tuple[str, str] | None:
 
 def current_account() -> Account | None:
     """Same as :func:`wsactions.current_account`, but for the current Flask request."""
-    return _current_account(context())
+    return cycle().account()
 
 
 def login_required(view: F) -> F:

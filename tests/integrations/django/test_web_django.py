@@ -116,6 +116,32 @@ def test_request_customer_is_the_logged_in_account() -> None:
     assert logged_in().get("/customer").content == b"ann@example.com"
 
 
+def customer_twice(request: HttpRequest) -> HttpResponse:
+    from wsactions.contrib.django import current_account
+
+    account = current_account(request)
+    customer = request.customer  # type: ignore[attr-defined]
+    return HttpResponse(f"{account.email if account else ''} {customer.email}")
+
+
+def test_login_required_view_reads_the_login_once() -> None:
+    """@login_required, current_account(request) and request.customer share one read of
+    the login and its account (RequestCycle.account)."""
+    from wsactions.contrib.django import login_required
+
+    client = logged_in()
+    urlpatterns.insert(0, path("twice", login_required(customer_twice)))
+    clear_url_caches()
+    logins = conf.get_config().storage.logins
+    try:
+        with mock.patch.object(logins, "get_login_account", wraps=logins.get_login_account) as read:
+            assert client.get("/twice").content == b"ann@example.com ann@example.com"
+    finally:
+        del urlpatterns[0]
+        clear_url_caches()
+    assert read.call_count == 1
+
+
 def test_pages_in_a_dtl_layout(settings: Any) -> None:
     """WSACTIONS["LAYOUT"] names a template of Django's language: the pack's page is inside
     it, unescaped, with the head, menu and scripts the layout places."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import flask
 import pytest
@@ -256,3 +257,19 @@ def test_context_is_built_once_per_request(tmp_path: Path) -> None:
     with app.test_request_context("/"):
         assert context() is context()
         assert current_account(context()) is None
+
+
+def test_login_required_view_reads_the_login_once(tmp_path: Path) -> None:
+    """@login_required and the view's current_account() share one read of the login and its
+    account (RequestCycle.account)."""
+    app, storage, _ = make_app(tmp_path)
+    add_account(storage)
+    client = app.test_client()
+    form = {**form_of(client, "Login"), "id": "ann@example.com", "password": PW}
+    client.post("/page/Login", data=form)
+    spy = mock.patch.object(
+        storage.logins, "get_login_account", wraps=storage.logins.get_login_account
+    )
+    with spy as read:
+        assert client.get("/private").get_data(as_text=True) == "ann@example.com"
+    assert read.call_count == 1

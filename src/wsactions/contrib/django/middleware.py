@@ -41,7 +41,6 @@ from django.utils.functional import SimpleLazyObject
 
 from ... import ActionResult, Context
 from ...errors import StorageUnavailableError
-from ...logins import current_account as _current_account
 from ...models import Account
 from ...sessions import MappingSession
 from ...view import TemplateView
@@ -113,7 +112,7 @@ def result(request: HttpRequest) -> ActionResult | None:
 def current_account(request: HttpRequest) -> Account | None:
     """The logged-in customer's account, or ``None`` (same as
     :func:`wsactions.current_account` for this request's context)."""
-    return _current_account(context(request))
+    return cycle(request).account()
 
 
 def template_view(request: HttpRequest) -> TemplateView:
