@@ -17,6 +17,9 @@ English ids no template uses any more move to the obsolete entries (``#~``).
 Unlike ``pybabel update``, which would make those action-specific messages
 obsolete too.
 
+Each catalogue is also compiled to the ``wsactions.mo`` beside it, which is what
+wsactions reads when a page or mail is rendered.
+
 ``--check`` writes nothing and exits 1 when a file is not what regenerating
 gives (the test suite checks the same with :func:`stale`).
 """
@@ -24,6 +27,7 @@ gives (the test suite checks the same with :func:`stale`).
 from __future__ import annotations
 
 import argparse
+import io
 import re
 import sys
 from collections.abc import Iterator, Sequence
@@ -35,6 +39,7 @@ from typing import TYPE_CHECKING
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
 import wsactions
@@ -186,7 +191,11 @@ def regenerated() -> dict[Path, bytes]:
     for path in _catalogue_paths():
         po = _read(path)
         if po is not None:
-            files[path] = _render(_updated(po, template))
+            updated = _updated(po, template)
+            files[path] = _render(updated)
+            compiled = io.BytesIO()
+            write_mo(compiled, updated)  # what wsactions reads at run time
+            files[path.with_suffix(".mo")] = compiled.getvalue()
     return files
 
 

@@ -28,6 +28,7 @@ are filled in.
 from __future__ import annotations
 
 import functools
+import gettext as stdlib_gettext
 import re
 import threading
 from collections.abc import Iterable, Mapping
@@ -83,6 +84,7 @@ class Catalogs:
                     p.name
                     for p in directory.iterdir()
                     if (p / "LC_MESSAGES" / f"{_DOMAIN}.po").is_file()
+                    or (p / "LC_MESSAGES" / f"{_DOMAIN}.mo").is_file()
                 }
         return frozenset(found)
 
@@ -98,25 +100,38 @@ class Catalogs:
         return table.get(key)
 
     def _load(self, locale: str) -> dict[str, str]:
-        from babel.messages.pofile import read_po
-
         with self._lock:
             found = self._loaded.get(locale)
             if found is not None:
                 return found
             table: dict[str, str] = {}
             for directory in reversed(self._directories):  # earlier directories win
-                path = directory / locale / "LC_MESSAGES" / f"{_DOMAIN}.po"
-                if not path.is_file():
-                    continue
-                with path.open("rb") as stream:
-                    catalog = read_po(stream, locale=locale, domain=_DOMAIN)
-                for message in catalog:
-                    key, text = message.id, message.string
-                    if key and isinstance(key, str) and text and not message.fuzzy:
-                        table[key] = str(text)
+                table.update(_read_catalogue(directory / locale / "LC_MESSAGES", locale))
             self._loaded[locale] = table
             return table
+
+
+def _read_catalogue(folder: Path, locale: str) -> dict[str, str]:
+    """The translations in *folder*: its compiled ``wsactions.mo`` when there is one (as
+    gettext and Django do: compile again after editing the ``.po``, e.g. ``pybabel
+    compile``), read by the standard library in a millisecond; else the ``.po``, parsed
+    by Babel (some 25 ms). Fuzzy and empty translations are left out."""
+    po, mo = folder / f"{_DOMAIN}.po", folder / f"{_DOMAIN}.mo"
+    if mo.is_file():
+        with mo.open("rb") as stream:
+            compiled: dict[Any, Any] = stdlib_gettext.GNUTranslations(stream)._catalog  # type: ignore[attr-defined]
+        return {k: str(v) for k, v in compiled.items() if k and isinstance(k, str) and v}
+    if not po.is_file():
+        return {}
+    from babel.messages.pofile import read_po
+
+    with po.open("rb") as stream:
+        catalog = read_po(stream, locale=locale, domain=_DOMAIN)
+    return {
+        message.id: str(message.string)
+        for message in catalog
+        if message.id and isinstance(message.id, str) and message.string and not message.fuzzy
+    }
 
 
 @functools.cache

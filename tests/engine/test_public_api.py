@@ -125,5 +125,12 @@ def test_import_alone_loads_only_the_engine() -> None:
         "wsactions.actions.account",
     ):
         assert later not in loaded, later
+    probe = "import sys, wsactions.web, wsactions.actions.account\nprint(' '.join(sys.modules))"
+    result = subprocess.run(  # noqa: S603 - our own fixed script
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
+    )
+    loaded = set(result.stdout.split())
+    for later in ("wsactions.security.strength", "zxcvbn", "babel"):  # the actions' data
+        assert later not in loaded, later
     assert wsactions.TemplateView is wsactions.view.TemplateView  # the lazy names resolve
     assert wsactions.i18n.gettext

@@ -298,3 +298,42 @@ class TestAccountOfTheRequest:
         assert cycle.account() is not None
         cycle.ctx.session.log_out()
         assert cycle.account() is None
+
+
+class TestTemplateCache:
+    """TEMPLATE_CACHE: the pack's compiled templates are kept for the next worker."""
+
+    def test_a_directory_keeps_compiled_templates(self, tmp_path: Any) -> None:
+        area = make_area(TEMPLATE_CACHE=str(tmp_path))
+        assert get(area).page("login").status == 200
+        kept = list(tmp_path.iterdir())
+        assert kept  # the login page's templates, compiled
+        again = make_area(TEMPLATE_CACHE=str(tmp_path))
+        with mock.patch.object(again.templates, "compile", wraps=again.templates.compile) as made:
+            assert get(again).page("login").status == 200
+        assert made.call_count == 0  # loaded from the cache, not compiled
+
+    def test_false_turns_it_off(self) -> None:
+        assert make_area(TEMPLATE_CACHE=False).templates.bytecode_cache is None
+
+    def test_default_is_jinjas_private_directory(self) -> None:
+        import jinja2
+
+        cache = make_area().templates.bytecode_cache
+        assert isinstance(cache, jinja2.FileSystemBytecodeCache)
+
+    def test_anything_else_is_refused(self) -> None:
+        with pytest.raises(ConfigurationError, match="TEMPLATE_CACHE"):
+            make_area(TEMPLATE_CACHE=42)
+
+
+def test_shipped_language_names_are_cldrs() -> None:
+    """The switcher's names of the shipped languages (kept without Babel) are CLDR's."""
+    from babel import Locale
+
+    from wsactions.web import _SHIPPED_NAMES, _locale_names
+
+    for tag, name in _SHIPPED_NAMES.items():
+        cldr = Locale.parse(tag).get_display_name(tag) or ""
+        assert name == cldr[:1].upper() + cldr[1:]
+    assert _locale_names(("de", "fr")) == (("de", "Deutsch"), ("fr", "Français"))

@@ -325,3 +325,18 @@ def test_cli_unknown_language(capsys: pytest.CaptureFixture[str]) -> None:
 def test_request_info_locale_is_optional() -> None:
     """RequestInfo.locale defaults to None (the account's, else the default locale)."""
     assert RequestInfo().locale is None
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_compiled_catalogue_says_what_the_po_says(locale: str, tmp_path: Path) -> None:
+    """The shipped ``wsactions.mo`` (read at run time) holds the ``.po``'s translations; a
+    folder with only a ``.po`` (a shop's own catalogue) is read through Babel."""
+    from wsactions.i18n import _read_catalogue
+
+    shipped = LOCALE_DIR / locale / "LC_MESSAGES"
+    only_po = tmp_path / "LC_MESSAGES"
+    only_po.mkdir()
+    (only_po / "wsactions.po").write_bytes((shipped / "wsactions.po").read_bytes())
+    compiled = _read_catalogue(shipped, locale)
+    assert len(compiled) > 100
+    assert compiled == _read_catalogue(only_po, locale)

@@ -13,7 +13,6 @@ from .._result import ActionError
 from ..logins import login_id
 from ..models import Account, TokenRecord
 from ..rights import MemberRights
-from ..security import strength
 from ..security.emails import EmailAddress, parse_email
 from ..security.passwords import normalize, policy_failures, within_bound
 from ._common import (
@@ -491,6 +490,8 @@ def check_password_strength(call: Call[None]) -> Outcome:
     policy = call.settings.password_policy
     # Score what would be hashed; input too long to normalise is scored as it is (bounded).
     scored = normalize(password) if within_bound(password, policy) else password
+    from ..security import strength  # loaded on the first score
+
     value = strength.score(scored, context)
     accepted = not policy_failures(password, policy, context, score=value)
     return ok({"value": value, "max": strength.MAX_SCORE, "accepted": accepted})

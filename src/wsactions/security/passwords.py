@@ -23,7 +23,6 @@ import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from ..settings import PasswordPolicy
-from . import strength
 
 #: Input longer than this many times ``PasswordPolicy.max_length`` is never normalised.
 RAW_LENGTH_FACTOR = 4
@@ -119,5 +118,7 @@ def policy_failures(
     if not policy.min_score:
         return ()
     if score is None:
+        from . import strength  # its tables load on the first score, not at start-up
+
         score = strength.score(normalized, list(context))
     return ("weak",) if score < policy.min_score else ()

@@ -87,6 +87,7 @@ KEYS = frozenset(
         "SMTP_PASSWORD",
         "SMTP_FROM",
         "REGISTRY",
+        "TEMPLATE_CACHE",
         "FROM_EMAIL",
     }
 )
