@@ -114,7 +114,8 @@ def mail_allowed(call: Call[Any], email_key: str, kind: str, *, per_client: bool
     client's mail (*per_client* false): it never spends a client's budget.
     """
     s = call.settings
-    with call.ctx.storage.transaction():  # both hits in one short transaction
+    # Both hits in one short transaction: one commit (one flush of the log) for the two.
+    with call.ctx.storage.transaction():
         if per_client:
             by_client = throttles.counter_key(s, "mail-client", call.ctx.request.client_address)
             if throttle(call, by_client, s.mail_per_client) > s.mail_per_client.limit:

@@ -221,9 +221,8 @@ def _login_prepare(call: Call[Any]) -> Outcome | _Verified:
         return fail_all(errors)
     limit = call.settings.login_throttle
     counter = login_counter(call, email.key)
-    with call.ctx.storage.transaction():  # one short transaction: the hit and the lookup
-        attempt = throttle(call, counter, limit)  # record first, then decide
-        account = call.accounts.find_account(email.key) if attempt <= limit.limit else None
+    attempt = throttle(call, counter, limit)  # record first, then decide (one statement)
+    account = call.accounts.find_account(email.key) if attempt <= limit.limit else None
     if attempt > limit.limit:
         return fail("loginBlocked")
     check = hasher(call)

@@ -11,7 +11,9 @@ app servers.
 
 **Units of work.** Each ``transaction()`` is one database transaction on one
 connection of the pool, which every store call inside it uses (per thread).
-Calls outside a unit of work run in a short transaction of their own.
+Calls outside a unit of work run in a short transaction of their own; one
+that is a single statement (a read, a counter hit, marking a login as seen)
+runs without one (the statement alone, committed by itself).
 
 * SQLite: WAL journal, foreign keys on, a busy timeout; a unit of work begins
   with ``BEGIN IMMEDIATE``, so writers queue for the database's write lock
@@ -141,14 +143,15 @@ class SqlStorage:
         engine = create_engine(url, timeout=timeout, **engine_options)
         self._base_engine = engine
         self.engine = in_schema(engine, schema)
-        # A read outside a unit of work sends its statement alone (no BEGIN, no COMMIT):
-        # under READ COMMITTED every statement reads its own snapshot anyway.
-        self._reader = (
+        # A statement outside a unit of work that needs no transaction around it (a read,
+        # or a write that is one statement) is sent alone, without BEGIN and COMMIT: under
+        # READ COMMITTED every statement reads its own snapshot anyway.
+        self._alone = (
             self.engine.execution_options(isolation_level="AUTOCOMMIT")
             if engine.dialect.name == "postgresql"
             else self.engine
         )
-        self._units = rules.UnitsOfWork(lambda: self._begin(write=True))
+        self._units = rules.UnitsOfWork(lambda: self._begin(transaction=True))
         self._dialect = self.engine.dialect.name
         self._accounts = SqlAccountStore(self)
         self._tokens = SqlTokenStore(self)
@@ -171,7 +174,7 @@ class SqlStorage:
         self._unchecked = False
         found: str | None = None
         try:
-            with self._begin(write=False) as connection:
+            with self._begin(transaction=False) as connection:
                 found = connection.execute(sa.select(_schema.version.c.version_num)).scalar()
         except sa.exc.ProgrammingError:  # PostgreSQL: no such table
             pass
@@ -212,26 +215,27 @@ class SqlStorage:
         return self._units.join()
 
     @contextmanager
-    def connection(self, *, write: bool = True) -> Iterator[Connection]:
-        """The unit of work's connection, or a short transaction of its own (one that
-        takes SQLite's write lock at once) -- for a read (*write* false) no transaction:
-        each statement commits on its own, so use it for single statements."""
+    def connection(self, *, transaction: bool = True) -> Iterator[Connection]:
+        """The unit of work's connection, else a short transaction of its own (one that
+        takes SQLite's write lock at once), or with *transaction* false none at all:
+        each statement then commits on its own (one round trip, no ``BEGIN`` and
+        ``COMMIT``), for a read or a write that is one statement."""
         current = self._units.current
         if current is not None:
             yield current
             return
-        with self._begin(write=write) as connection:
+        with self._begin(transaction=transaction) as connection:
             yield connection
 
     @contextmanager
-    def _begin(self, *, write: bool) -> Iterator[Connection]:
+    def _begin(self, *, transaction: bool) -> Iterator[Connection]:
         if self._unchecked:  # the database was down when the storage was made
             self.check_schema()
-        engine = self.engine if write else self._reader
+        engine = self.engine if transaction else self._alone
         with self._unavailable(), engine.connect() as connection:
             # read by the SQLite "begin" listener (the info dict outlives the checkout):
-            # the write lock at once, or no transaction for a read
-            connection.info[BEGIN] = "BEGIN IMMEDIATE" if write else ""
+            # the write lock at once, or no transaction
+            connection.info[BEGIN] = "BEGIN IMMEDIATE" if transaction else ""
             try:
                 with connection.begin():
                     yield connection
@@ -263,7 +267,7 @@ class SqlStorage:
 
     def snapshot(self) -> dict[str, Any]:
         """Everything stored (counters and logins' last_seen aside) as comparable values."""
-        with self.connection(write=False) as c:
+        with self.connection(transaction=False) as c:
 
             def stored(cls: type[R], table: sa.Table) -> list[R]:
                 ordered = sa.select(table).order_by(*table.primary_key)  # seq: creation order
@@ -302,7 +306,7 @@ class SqlAccountStore(_Part):
             return c.execute(inserted).first() is not None
 
     def _one_account(self, column: str, value: str, for_update: bool) -> Account | None:
-        with self._s.connection(write=for_update) as c:
+        with self._s.connection(transaction=for_update) as c:
             row = c.execute(_ACCOUNT_BY[column, for_update], {"value": value}).first()
         return None if row is None else _record(Account, row)
 
@@ -366,7 +370,7 @@ class SqlAccountStore(_Part):
         query = sa.select(A).where(A.c.company_id == company_id).order_by(A.c.seq)
         if for_update:
             query = query.with_for_update()
-        with self._s.connection(write=for_update) as c:
+        with self._s.connection(transaction=for_update) as c:
             return [_record(Account, row) for row in c.execute(query)]
 
     def renew_rights(
@@ -391,20 +395,20 @@ class SqlAccountStore(_Part):
         query = sa.select(AD).where(AD.c.account_id == account_id, AD.c.id == address_id)
         if for_update:
             query = query.with_for_update()
-        with self._s.connection(write=for_update) as c:
+        with self._s.connection(transaction=for_update) as c:
             row = c.execute(query).first()
         return None if row is None else _record(Address, row)
 
     def list_addresses(self, account_id: str) -> Sequence[Address]:
         """The account's addresses, oldest first."""
         query = sa.select(AD).where(AD.c.account_id == account_id).order_by(AD.c.seq)
-        with self._s.connection(write=False) as c:
+        with self._s.connection(transaction=False) as c:
             return [_record(Address, row) for row in c.execute(query)]
 
     def count_addresses(self, account_id: str) -> int:
         """How many addresses the account has."""
         query = sa.select(sa.func.count()).select_from(AD).where(AD.c.account_id == account_id)
-        with self._s.connection(write=False) as c:
+        with self._s.connection(transaction=False) as c:
             return int(c.execute(query).scalar_one())
 
     def update_address(self, account_id: str, address_id: str, changes: Mapping[str, Any]) -> bool:
@@ -446,7 +450,7 @@ class SqlAccountStore(_Part):
     def list_cards(self, account_id: str) -> Sequence[SavedCard]:
         """The account's saved cards, oldest first."""
         query = sa.select(C).where(C.c.account_id == account_id).order_by(C.c.seq)
-        with self._s.connection(write=False) as c:
+        with self._s.connection(transaction=False) as c:
             return [_record(SavedCard, row) for row in c.execute(query)]
 
     def delete_card(self, account_id: str, card_id: str) -> bool:
@@ -485,14 +489,14 @@ class SqlAccountStore(_Part):
         query = sa.select(G).where(G.c.company_id == company_id, G.c.id == group_id)
         if for_update:
             query = query.with_for_update()
-        with self._s.connection(write=for_update) as c:
+        with self._s.connection(transaction=for_update) as c:
             row = c.execute(query).first()
         return None if row is None else _record(PrivilegeGroup, row)
 
     def list_groups(self, company_id: str) -> Sequence[PrivilegeGroup]:
         """The company's groups, oldest first."""
         query = sa.select(G).where(G.c.company_id == company_id).order_by(G.c.seq)
-        with self._s.connection(write=False) as c:
+        with self._s.connection(transaction=False) as c:
             return [_record(PrivilegeGroup, row) for row in c.execute(query)]
 
     def update_group(self, company_id: str, group_id: str, changes: Mapping[str, Any]) -> bool:
@@ -589,7 +593,7 @@ class SqlTokenStore(_Part):
 
     def get(self, token_hash: str) -> TokenRecord | None:
         """The record, not used up."""
-        with self._s.connection(write=False) as c:
+        with self._s.connection(transaction=False) as c:
             row = c.execute(sa.select(T).where(T.c.token_hash == token_hash)).first()
         return None if row is None else _record(TokenRecord, row)
 
@@ -623,7 +627,7 @@ class SqlLoginStore(_Part):
 
     def get_login(self, login_id: str) -> LoginRecord | None:
         """The login *login_id*."""
-        with self._s.connection(write=False) as c:
+        with self._s.connection(transaction=False) as c:
             row = c.execute(sa.select(L).where(L.c.id == login_id)).first()
         return None if row is None else _record(LoginRecord, row)
 
@@ -633,7 +637,7 @@ class SqlLoginStore(_Part):
         """The login and its account in one joined read (the account row locked when
         *for_update*)."""
         query = _LOGIN_ACCOUNT_LOCKED if for_update else _LOGIN_ACCOUNT
-        with self._s.connection(write=for_update) as c:
+        with self._s.connection(transaction=for_update) as c:
             row = c.execute(query, {"login_id": login_id}).first()
         if row is None:
             return None
@@ -643,13 +647,13 @@ class SqlLoginStore(_Part):
 
     def touch_login(self, login_id: str, now: float) -> None:
         """Record a use of the login at *now*."""
-        with self._s.connection() as c:
+        with self._s.connection(transaction=False) as c:  # one statement
             c.execute(_TOUCH_LOGIN, {"login_id": login_id, "now": now})
 
     def list_logins(self, account_id: str) -> Sequence[LoginRecord]:
         """The account's logins, oldest first."""
         query = sa.select(L).where(L.c.account_id == account_id).order_by(L.c.seq)
-        with self._s.connection(write=False) as c:
+        with self._s.connection(transaction=False) as c:
             return [_record(LoginRecord, row) for row in c.execute(query)]
 
     def end_login(self, login_id: str) -> bool:
@@ -674,14 +678,14 @@ class SqlLoginStore(_Part):
 def _sweep(storage: SqlStorage, key: sa.Column[Any], expired: Any, limit: int) -> int:
     """Delete at most *limit* rows of *key*'s table that are *expired*: one bounded statement."""
     doomed = sa.select(key).where(expired).limit(limit).scalar_subquery()
-    with storage.connection() as c:
+    with storage.connection(transaction=False) as c:
         return int(c.execute(sa.delete(key.table).where(key.in_(doomed))).rowcount)
 
 
 class SqlCounterStore(_Part):
     """Sliding-window counters: one row per key with at most *limit* event times.
 
-    Every hit runs in a transaction of its own (never inside a unit of work:
+    Every hit is one statement, committed by itself (never inside a unit of work:
     the engine hits counters before it opens one); every
     :data:`~wsactions.backends.rules.COUNTER_SWEEP_EVERY` hits an indexed sweep
     deletes at most :data:`~wsactions.backends.rules.COUNTER_SWEEP_BATCH` expired rows.
@@ -701,7 +705,7 @@ class SqlCounterStore(_Part):
         """Record one event unless *limit* lie within *window*; the count including it
         (one upsert: :mod:`wsactions.backends.statements`)."""
         s = self._s
-        with s.connection() as c:
+        with s.connection(transaction=False) as c:  # one statement, atomic by itself
             row = c.execute(self._statement, statements.hit_params(key, now, window, limit))
             events, refused = row.one()
         self._hits += 1
@@ -711,13 +715,13 @@ class SqlCounterStore(_Part):
 
     def count(self, key: str, now: float, window: float) -> int:
         """The number of events within *window*."""
-        with self._s.connection(write=False) as c:
+        with self._s.connection(transaction=False) as c:
             row = c.execute(sa.select(CT.c.events).where(CT.c.key == key)).first()
         return 0 if row is None else rules.counted(row.events, now, window)
 
     def reset(self, key: str) -> None:
         """Forget *key*'s events."""
-        with self._s.connection() as c:
+        with self._s.connection(transaction=False) as c:  # one statement
             c.execute(sa.delete(CT).where(CT.c.key == key))
 
 

@@ -764,8 +764,7 @@ class DjangoLoginStore(_Part):
     def touch_login(self, login_id: str, now: float) -> None:
         """Record a use of the login at *now*."""
         query = self._s.objects("Login").filter(login_id=login_id, last_seen__lt=now)
-        with self._s.write():
-            query.update(last_seen=now)
+        query.update(last_seen=now)  # one statement: committed by itself
 
     @_guarded
     def list_logins(self, account_id: str) -> Sequence[LoginRecord]:
@@ -807,10 +806,10 @@ def _sweep(objects: Any, expired: Q, limit: int) -> int:
 class DjangoCounterStore(_Part):
     """Sliding-window counters: one row per key with at most *limit* event times.
 
-    Every hit is a transaction of its own (the engine never hits counters
-    inside a unit of work): the row is created if missing, locked, then
-    rewritten. Every :data:`~wsactions.backends.rules.COUNTER_SWEEP_EVERY` hits an
-    indexed sweep deletes at most :data:`~wsactions.backends.rules.COUNTER_SWEEP_BATCH`
+    Every hit is one upsert, committed by itself (the engine never hits counters
+    inside a unit of work: :mod:`wsactions.backends.statements`). Every
+    :data:`~wsactions.backends.rules.COUNTER_SWEEP_EVERY` hits an indexed sweep
+    deletes at most :data:`~wsactions.backends.rules.COUNTER_SWEEP_BATCH`
     expired rows.
     """
 
@@ -825,13 +824,13 @@ class DjangoCounterStore(_Part):
         (one upsert: :mod:`wsactions.backends.statements`)."""
         connection = connections[self._s.using]
         statement = self._statement(connection)
-        with self._s.write(), connection.cursor() as cursor:
+        with connection.cursor() as cursor:  # one statement: committed by itself
             cursor.execute(statement, statements.hit_params(key, now, window, limit))
             events, refused = cursor.fetchone()
-            self._hits += 1
-            if self._hits % rules.COUNTER_SWEEP_EVERY == 0:
-                counters = self._s.objects("Counter")
-                _sweep(counters, Q(expires_at__lt=now), rules.COUNTER_SWEEP_BATCH)
+        self._hits += 1
+        if self._hits % rules.COUNTER_SWEEP_EVERY == 0:
+            with self._s.write():
+                _sweep(self._s.objects("Counter"), Q(expires_at__lt=now), rules.COUNTER_SWEEP_BATCH)
         return statements.hit_result(events, refused, limit)
 
     def _statement(self, connection: Any) -> str:
