@@ -824,6 +824,11 @@ def report(kind: str, title: str, servers: list[Server], result: Result) -> None
     )
     for failure in result.failures:
         print(f"  ! FAILED {failure}")
+    if result.failures:
+        for server in servers:
+            log = server.log.read_text(errors="replace") if server.log.is_file() else ""
+            if "Traceback" in log:
+                print(f"  ! {server.system.label}'s error log ends:\n{log[-4000:]}")
 
 
 # --- profile -----------------------------------------------------------------------------

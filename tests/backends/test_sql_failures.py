@@ -328,3 +328,22 @@ def test_idle_connection_that_was_dropped_is_replaced(monkeypatch: pytest.Monkey
     admin.dispose()
     monkeypatch.setattr(sql_engine, "IDLE_BEFORE_PING", 0.0)
     assert storage.accounts.get_account("nobody") is None
+
+
+def test_idle_connection_that_answers_is_handed_out_idle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ping of an idle pooled connection leaves no transaction open: a statement sent
+    alone (autocommit) and a unit of work both get the connection afterwards."""
+    import sqlstores
+    from wsactions.backends.sql import engine as sql_engine
+
+    storage = sqlstores.postgres_storage()
+    try:
+        assert storage.accounts.get_account("nobody") is None  # a pooled connection now
+        monkeypatch.setattr(sql_engine, "IDLE_BEFORE_PING", 0.0)
+        for _ in range(3):
+            assert storage.accounts.get_account("nobody") is None  # pinged, then alone
+            assert storage.counters.hit("k", 1.0, 60.0, 5) >= 1  # a write alone
+            with storage.transaction():
+                assert storage.accounts.get_account("nobody", for_update=True) is None
+    finally:
+        storage.close()

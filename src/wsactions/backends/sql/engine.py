@@ -100,6 +100,7 @@ def _ping_when_idle(engine: Engine) -> None:
         try:
             with dbapi_connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
+            dbapi_connection.rollback()  # hand it out idle, not inside the ping's transaction
         except Exception as error:  # a connection that is gone: the pool makes a new one
             raise sa.exc.DisconnectionError("the pooled connection was gone") from error
 
