@@ -41,6 +41,19 @@ def _lower_hosts(value: Iterable[str]) -> frozenset[str]:
     return frozenset(h.lower() for h in _frozenset_of_str(value))
 
 
+def _check_breach_checker(instance: Any, attribute: Any, value: Any) -> None:
+    if value is None:
+        return
+    if not callable(getattr(value, "check", None)) or getattr(value, "mode", None) not in (
+        "best-effort",
+        "strict",
+    ):
+        raise ConfigurationError(
+            "breached_passwords must be None or a checker with check(password) and a mode "
+            "of 'best-effort' or 'strict' (wsactions.security.breached)"
+        )
+
+
 def _positive(inst: Any, attribute: attrs.Attribute[Any], value: float) -> None:
     if value <= 0:
         raise ConfigurationError(f"{attribute.name} must be positive, got {value!r}")
@@ -252,6 +265,9 @@ class Settings:
     # accounts
     password_policy: PasswordPolicy = attrs.Factory(PasswordPolicy)
     password_hashing: argon2.Parameters = PRODUCTION_HASHING
+    #: Breached-password screening (:mod:`wsactions.security.breached`): ``None`` (off),
+    #: or a checker such as ``PwnedPasswordsRange()`` or ``HashList.from_file(path)``.
+    breached_passwords: Any = attrs.field(default=None, validator=_check_breach_checker)
     token_lifetimes: TokenLifetimes = attrs.Factory(TokenLifetimes)
     optin_paths: Mapping[str, str] = attrs.field(
         default=MappingProxyType({}), converter=_freeze_mapping, validator=_check_paths

@@ -16,7 +16,7 @@ from ..models import Account, LoginRecord, Mail
 from ..rights import MemberRights
 from ..security import passwords
 from ..security.emails import EmailAddress, context_words, parse_email
-from ..settings import RateLimit
+from ..settings import RateLimit, Settings
 
 
 def new_id() -> str:
@@ -57,8 +57,9 @@ def password_context(call: Call[Any], *, email: str | None = None, name: str = "
     return words
 
 
-#: The sub-codes of ``passwordCheckFailed`` on every path that sets a password.
-PASSWORD_SUBCODES = ("minlen", "maxlen", "weak")
+#: The sub-codes of ``passwordCheckFailed`` on every path that sets a password
+#: (``breached`` and ``breachCheckUnavailable``: with ``Settings.breached_passwords``).
+PASSWORD_SUBCODES = ("minlen", "maxlen", "weak", "breached", "breachCheckUnavailable")
 
 
 def check_new_password(
@@ -71,7 +72,8 @@ def check_new_password(
     """The new password if present, repeated and within the policy; errors appended otherwise.
 
     Codes: ``missingPassword``, ``passwordMismatch``, ``passwordCheckFailed``
-    (sub-codes ``minlen``, ``maxlen``, ``weak``).
+    (sub-codes ``minlen``, ``maxlen``, ``weak``; with screening on, ``breached`` and, in
+    strict mode when the screening service cannot be asked, ``breachCheckUnavailable``).
     """
     password = call.get(field) or ""
     if not password:
@@ -80,9 +82,25 @@ def check_new_password(
     if call.get(repeat_field) != password:
         errors.append(ActionError("passwordMismatch", repeat_field))
     failures = passwords.policy_failures(password, call.settings.password_policy, context)
+    if not failures:  # screened once it meets the policy (no request for a weak one)
+        failures = breach_failures(call.settings, password)
     if failures:
         errors.append(ActionError("passwordCheckFailed", field, failures))
     return None if failures else password
+
+
+def breach_failures(settings: Settings, password: str) -> tuple[str, ...]:
+    """``("breached",)`` when ``Settings.breached_passwords`` knows *password*;
+    ``("breachCheckUnavailable",)`` when it could not be asked and its mode is strict."""
+    checker = settings.breached_passwords
+    if checker is None:
+        return ()
+    verdict = checker.check(password)
+    if verdict == "breached":
+        return ("breached",)
+    if verdict == "unknown" and checker.mode == "strict":
+        return ("breachCheckUnavailable",)
+    return ()
 
 
 def hasher(call: Call[Any]) -> passwords.Hasher:

@@ -477,7 +477,11 @@ def check_password_strength(call: Call[None]) -> Outcome:
     """Scores a password (``data = {"value": 0..4, "max": 4, "accepted": bool}``).
 
     Uses the same policy as every path that sets a password; ``accepted``
-    tells whether the password would pass it. Bounded in time for any input.
+    tells whether the password would pass it. With breached-password screening
+    on (``Settings.breached_passwords``), a password that meets the policy is
+    screened too and ``data["breached"]`` says ``True`` or ``False`` (``None``:
+    not screened, because the policy refused it first or the service could not
+    be asked). Bounded in time for any input (the screening by its timeout).
     """
     password = call.get("password") or ""
     account = call.account
@@ -493,7 +497,17 @@ def check_password_strength(call: Call[None]) -> Outcome:
 
     value = strength.score(scored, context)
     accepted = not policy_failures(password, policy, context, score=value)
-    return ok({"value": value, "max": strength.MAX_SCORE, "accepted": accepted})
+    data: dict[str, Any] = {"value": value, "max": strength.MAX_SCORE, "accepted": accepted}
+    checker = call.settings.breached_passwords
+    if checker is not None:
+        data["breached"] = None
+        if accepted:
+            verdict = checker.check(password)
+            data["breached"] = {"breached": True, "not-found": False}.get(verdict)
+            data["accepted"] = verdict == "not-found" or (
+                verdict == "unknown" and checker.mode != "strict"
+            )
+    return ok(data)
 
 
 # email change --------------------------------------------------------------------------

@@ -4,8 +4,9 @@
  *               data-strength-csrf="<its wscsrf token>"
  *               data-strength-meter="<id of the meter's container>">
  * is rated while the customer types: the page's URL is posted the action
- * (Accept: application/json) and the answer's data.value (0..4) and
- * data.accepted update the <meter> and the aria-live text of the container.
+ * (Accept: application/json) and the answer's data.value (0..4),
+ * data.accepted and data.breached (breached-password screening) update the <meter>
+ * and the aria-live text of the container.
  * The host framework's CSRF field is sent too when the input names it
  * (data-strength-host-name / data-strength-host-value).
  *
@@ -34,13 +35,14 @@
     var sequence = 0;
     var controller = null;
 
-    function show(value, accepted) {
+    function show(value, accepted, breached) {
       if (meter) {
         meter.value = value;
       }
       if (text) {
         var label = labels[value] || "";
-        var verdict = container.getAttribute(accepted ? "data-accepted" : "data-rejected") || "";
+        var which = breached ? "data-breached" : accepted ? "data-accepted" : "data-rejected";
+        var verdict = container.getAttribute(which) || "";
         text.textContent = label && verdict ? label + ". " + verdict : label || verdict;
       }
     }
@@ -92,7 +94,7 @@
           if (!(value >= 0 && value <= 4)) {
             return;
           }
-          show(value, answer.data.accepted === true);
+          show(value, answer.data.accepted === true, answer.data.breached === true);
         })
         .catch(function () {
           /* aborted or offline: the form still works without the meter */

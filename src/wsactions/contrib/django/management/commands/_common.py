@@ -10,7 +10,7 @@ from typing import Any, TextIO
 from django.core.management.base import CommandError
 
 from wsactions import ActionError, Call, Context
-from wsactions.actions._common import password_context
+from wsactions.actions._common import breach_failures, password_context
 from wsactions.contrib.django.conf import WsActionsConfig, get_config
 from wsactions.i18n import error_message
 from wsactions.models import Account
@@ -70,7 +70,9 @@ def new_password_hash(call: Call[Any], password: str, email: str, name: str = ""
     if not password:
         failure = ActionError("missingPassword", "password")
     else:
-        failures = passwords.policy_failures(password, settings.password_policy, context)
+        failures = passwords.policy_failures(
+            password, settings.password_policy, context
+        ) or breach_failures(settings, password)
         if not failures:
             return passwords.hasher_for(settings.password_hashing).hash(password)
         failure = ActionError("passwordCheckFailed", "password", failures)
