@@ -192,6 +192,16 @@ class LoginRecord:
     created_at: float
     last_seen: float
     client_address: str = ""
+    #: When the owner last proved it is them (a password, a code), and how: a fresh
+    #: login is what sensitive changes ask for (``Settings.reauthentication_timeout``).
+    #: 0: when it was created (:attr:`proven`).
+    proven_at: float = 0.0
+    proven_by: str = "password"
+
+    @property
+    def proven(self) -> float:
+        """When the owner last proved it: the latest of creation and re-authentication."""
+        return max(self.created_at, self.proven_at)
 
 
 class GroupDeletion(enum.Enum):

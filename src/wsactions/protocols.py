@@ -320,6 +320,10 @@ class LoginStore(Protocol):
     def touch_login(self, login_id: str, now: float) -> None:
         """Record that the login was used at *now*."""
 
+    def renew_proof(self, login_id: str, now: float, method: str) -> bool:
+        """Record that the login's owner proved it again at *now* by *method*
+        (``proven_at``, ``proven_by``); whether the login exists."""
+
     def list_logins(self, account_id: str) -> Sequence[LoginRecord]:
         """The account's logins in creation order."""
 

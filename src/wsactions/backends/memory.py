@@ -570,6 +570,16 @@ class MemoryLoginStore:
             if record is not None and now > record.last_seen:
                 t.put(t.logins, login_id, _evolve(record, last_seen=now))
 
+    def renew_proof(self, login_id: str, now: float, method: str) -> bool:
+        """Record a new proof of the login at *now* by *method*."""
+        t = self._t
+        with t.lock:
+            record = t.logins.get(login_id)
+            if record is None:
+                return False
+            t.put(t.logins, login_id, _evolve(record, proven_at=now, proven_by=method))
+            return True
+
     def list_logins(self, account_id: str) -> Sequence[LoginRecord]:
         """The account's logins, oldest first."""
         t = self._t

@@ -650,6 +650,14 @@ class SqlLoginStore(_Part):
         with self._s.connection(transaction=False) as c:  # one statement
             c.execute(_TOUCH_LOGIN, {"login_id": login_id, "now": now})
 
+    def renew_proof(self, login_id: str, now: float, method: str) -> bool:
+        """Record a new proof of the login at *now* by *method*."""
+        statement = (
+            sa.update(L).where(L.c.id == login_id).values(proven_at=now, proven_by=method)
+        )
+        with self._s.connection() as c:
+            return bool(c.execute(statement).rowcount == 1)
+
     def list_logins(self, account_id: str) -> Sequence[LoginRecord]:
         """The account's logins, oldest first."""
         query = sa.select(L).where(L.c.account_id == account_id).order_by(L.c.seq)

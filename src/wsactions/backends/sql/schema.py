@@ -24,7 +24,7 @@ NAMING_CONVENTION = {
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 #: The schema revision these tables are (the newest migration; a test keeps them equal).
-REVISION = "0005"
+REVISION = "0006"
 #: Alembic's version table of wsactions' migrations (apart from a host's own history).
 VERSION_TABLE = "wsa_alembic_version"
 #: That table, for reading the revision without Alembic (its own metadata: not a wsactions
@@ -183,6 +183,8 @@ logins = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False, index=True),
     sa.Column("last_seen", sa.Float, nullable=False, index=True),
     sa.Column("client_address", sa.String(64), nullable=False),
+    sa.Column("proven_at", sa.Float, nullable=False, server_default="0"),
+    sa.Column("proven_by", sa.String(16), nullable=False, server_default="password"),
 )
 
 counters = sa.Table(

@@ -184,6 +184,8 @@ class Login(models.Model):
     created_at = models.FloatField(db_index=True)
     last_seen = models.FloatField(db_index=True)
     client_address = models.CharField(max_length=64, blank=True, default="")
+    proven_at = models.FloatField(default=0.0)
+    proven_by = models.CharField(max_length=16, default="password")
 
     class Meta:
         db_table = "wsactions_login"

@@ -767,6 +767,13 @@ class DjangoLoginStore(_Part):
         query.update(last_seen=now)  # one statement: committed by itself
 
     @_guarded
+    def renew_proof(self, login_id: str, now: float, method: str) -> bool:
+        """Record a new proof of the login at *now* by *method*."""
+        query = self._s.objects("Login").filter(login_id=login_id)
+        with self._s.write():
+            return bool(query.update(proven_at=now, proven_by=method) == 1)
+
+    @_guarded
     def list_logins(self, account_id: str) -> Sequence[LoginRecord]:
         """The account's logins, oldest first."""
         rows = self._s.objects("Login").filter(account_id=account_id).order_by("seq")

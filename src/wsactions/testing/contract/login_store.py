@@ -67,6 +67,22 @@ class LoginStoreContract(CapabilityChecks):
         storage.logins.touch_login("login-9", 300.0)
         assert storage.logins.get_login("login-9") is None
 
+    def test_renew_proof(self, storage: Storage) -> None:
+        """renew_proof records when and how the owner proved the login again, and nothing
+        else; a new login counts as proven when it was created; unknown ids answer False."""
+        _owners(storage)
+        storage.logins.add_login(_login(1, at=100.0))
+        assert storage.logins.get_login("login-1").proven == 100.0  # type: ignore[union-attr]
+        assert storage.logins.renew_proof("login-1", 700.0, "totp")
+        assert storage.logins.get_login("login-1") == attrs.evolve(
+            _login(1, at=100.0), proven_at=700.0, proven_by="totp"
+        )
+        found = storage.logins.get_login_account("login-1")
+        assert found is not None
+        assert (found[0].proven, found[0].proven_by) == (700.0, "totp")
+        assert not storage.logins.renew_proof("login-9", 700.0, "password")
+        assert storage.logins.get_login("login-9") is None
+
     def test_end_login(self, storage: Storage) -> None:
         """end_login removes one login and says whether it existed."""
         _owners(storage)
