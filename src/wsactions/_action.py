@@ -111,6 +111,8 @@ class ActionSpec:
     prepare: Preparer | None = attrs.field(default=None, repr=False)
     uses_storage: bool = True
     subcodes: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    #: The change needs a fresh login (M44): ``reauthenticationRequired`` otherwise.
+    fresh_login: bool = False
 
     @property
     def refusal_code(self) -> str | None:
@@ -149,6 +151,7 @@ def action(
     prepare: Callable[[Call[Any]], Outcome | P] | None = None,
     uses_storage: bool = True,
     subcodes: Mapping[str, Iterable[str]] | None = None,
+    fresh_login: bool = False,
 ) -> Callable[[Callable[[Call[P]], Outcome]], ActionSpec]:
     """Declare a handler as an action; the result is what ``ActionRegistry.register`` takes.
 
@@ -162,7 +165,10 @@ def action(
     and mypy checks the pair. Actions that touch no store (*uses_storage* false)
     run without a unit of work. *subcodes* declares, per error code, the
     sub-codes the action may give it (``passwordCheckFailed``: ``minlen``,
-    ``maxlen``, ``weak``); the engine refuses any other.
+    ``maxlen``, ``weak``); the engine refuses any other. *fresh_login*: the action
+    changes something sensitive and answers ``reauthenticationRequired`` (added to its
+    codes) unless the session's login was proven within
+    ``Settings.reauthentication_timeout`` (M44).
 
     An *access* string that names no rule is kept as given so that
     registration can refuse it with a clear message.
@@ -177,7 +183,7 @@ def action(
             family=family,
             handler=handler,
             params=tuple(params),
-            codes=tuple(codes),
+            codes=(*codes, "reauthenticationRequired") if fresh_login else tuple(codes),
             access=rule,
             trigger=trigger,
             aliases=tuple(aliases),
@@ -188,6 +194,7 @@ def action(
             prepare=prepare,
             uses_storage=uses_storage,
             subcodes={code: tuple(subs) for code, subs in (subcodes or {}).items()},
+            fresh_login=fresh_login,
         )
 
     return wrap

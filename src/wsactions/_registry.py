@@ -11,6 +11,7 @@ from urllib.parse import urlencode, urlsplit
 
 import attrs
 
+from . import logins
 from ._action import TRIGGERS, Access, ActionSpec, Call, Outcome, fail
 from ._context import Context, RequestInfo, SystemClock
 from ._result import ActionError, ActionHandle, ActionResult, engine_result
@@ -492,6 +493,8 @@ class ActionRegistry:
         is_admin = account.admin and account.company_id is not None
         if rule is Access.ADMIN and not (call.settings.b2b_enabled and is_admin):
             return fail(code)
+        if spec.fresh_login and not logins.is_fresh(call.ctx):
+            return fail("reauthenticationRequired")
         return None
 
     def _finish(

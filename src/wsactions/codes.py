@@ -45,6 +45,7 @@ MESSAGES = MappingProxyType(
         "notLoggedIn": "The user is not logged in.",
         "loginBlocked": "Too many invalid login attempts.",
         "invalidCredentials": "Invalid login attempt: id or password is not correct.",
+        "reauthenticationRequired": "Please confirm it is you: enter your password again.",
         "accountInactive": "The account may not log in (not activated, not verified, "
         "or deactivated).",
         "subshopNotAllowed": "This account may not log in to this subshop.",

@@ -134,6 +134,19 @@ def current_login_id(session: Session) -> str | None:
     return login_id(secret) if secret else None
 
 
+def is_fresh(ctx: ActionContext) -> bool:
+    """Whether the session's login was proven (logged in, or Reauthenticate) within
+    ``Settings.reauthentication_timeout``: what sensitive changes ask (M44). A host asks
+    it before a change of its own that needs a fresh login (ending other logins, say)."""
+    current = current_login_id(ctx.session)
+    if current is None:
+        return False
+    login = ctx.storage.logins.get_login(current)
+    if login is None:
+        return False
+    return ctx.clock.now() - login.proven <= ctx.settings.reauthentication_timeout
+
+
 def sweep(storage: Storage, settings: Settings, now: float, *, limit: int = SWEEP_BATCH) -> int:
     """Remove at most *limit* logins that have expired at *now*; how many."""
     lifetime = settings.login_lifetime

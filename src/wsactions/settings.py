@@ -276,6 +276,9 @@ class Settings:
     login_throttle: RateLimit = attrs.Factory(lambda: RateLimit(limit=10, window=15 * 60))
     #: When a login ends on its own: idle and absolute lifetime.
     login_lifetime: LoginLifetime = attrs.Factory(LoginLifetime)
+    #: How long a login's last proof (the login itself, or Reauthenticate) counts as
+    #: fresh for sensitive changes (seconds; M44).
+    reauthentication_timeout: float = attrs.field(default=300.0, validator=_positive)
     mail_per_address: RateLimit = attrs.Factory(lambda: RateLimit(limit=5, window=3600))
     mail_per_client: RateLimit = attrs.Factory(lambda: RateLimit(limit=30, window=3600))
     enumeration_protection: bool = False

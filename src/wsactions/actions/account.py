@@ -10,7 +10,7 @@ import attrs
 from .. import throttles
 from .._action import Access, Call, Outcome, Param, action, fail, fail_all, ok
 from .._result import ActionError
-from ..logins import login_id
+from ..logins import current_login_id, login_id
 from ..models import Account, TokenRecord
 from ..rights import MemberRights
 from ..security.emails import EmailAddress, parse_email
@@ -298,6 +298,64 @@ def login(call: Call[_Verified]) -> Outcome:
     return ok()
 
 
+# re-authentication -------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Proven:
+    login_id: str
+    counter: str
+    counted_before: bool
+
+
+def _reauthenticate_prepare(call: Call[Any]) -> Outcome | _Proven:
+    account = call.account
+    current = current_login_id(call.ctx.session)
+    if account is None or current is None:
+        return fail("notLoggedIn")
+    password = call.get("password") or ""
+    if not password:
+        return fail("missingPassword", "password")
+    limit = call.settings.login_throttle
+    counter = throttles.counter_key(call.settings, "reauth", account.id)
+    attempt = throttle(call, counter, limit)  # record first, then decide
+    if attempt > limit.limit:
+        return fail("loginBlocked")
+    check = hasher(call)
+    if account.password_hash is None or not within_bound(password, call.settings.password_policy):
+        check.dummy_verify("")
+        return fail("invalidCredentials")
+    if not check.verify(account.password_hash, password):
+        return fail("invalidCredentials")
+    return _Proven(current, counter, attempt > 1)
+
+
+@action(
+    "Reauthenticate",
+    family="account",
+    access=Access.LOGIN,
+    prepare=_reauthenticate_prepare,
+    params=[Param("password", required=True, secret=True)],
+    codes=["notLoggedIn", "missingPassword", "loginBlocked", "invalidCredentials"],
+)
+def reauthenticate(call: Call[_Proven]) -> Outcome:
+    """Proves the login again with the account's password (an addition beyond the seed):
+    sensitive changes (``fresh_login`` actions: EmailUpdate, AccountDelete,
+    CreditCardDelete) need a proof within ``Settings.reauthentication_timeout`` (M44).
+
+    Throttled per account like Login (``login_throttle``; its own counter, so a
+    stolen session cannot lock the owner's logins); a wrong password answers
+    ``invalidCredentials`` and changes nothing else.
+    """
+    proven = call.prepared
+    if not call.logins.renew_proof(proven.login_id, call.now, "password"):
+        return fail("notLoggedIn")  # the login ended meanwhile
+    if proven.counted_before:
+        counter = proven.counter
+        call.after_commit(lambda: call.counters.reset(counter))
+    return ok()
+
+
 @action("Logout", family="account", trigger="link")
 def logout(call: Call[None]) -> Outcome:
     """Ends the login of this session: its login record on the server, so a copy of the
@@ -520,6 +578,7 @@ def check_password_strength(call: Call[None]) -> Outcome:
     prepare=_address_prepare("email", "missingEmail", "email_update"),
     params=[Param("email", required=True)],
     codes=["notLoggedIn", "missingEmail", "emailCheckFailed", "accountAlreadyExists"],
+    fresh_login=True,
 )
 def email_update(call: Call[EmailAddress]) -> Outcome:
     """Mails a confirmation link to the new address and a notice to the old one.
@@ -620,6 +679,7 @@ def _delete_prepare(call: Call[Any]) -> Outcome | None:
     access=Access.LOGIN,
     prepare=_delete_prepare,
     codes=["notLoggedIn"],
+    fresh_login=True,
 )
 def account_delete(call: Call[None]) -> Outcome:
     """Deletes the logged-in account with its addresses, cards and tokens, and logs out.
@@ -736,6 +796,7 @@ ACTIONS = (
     account_delete_optin,
     unlock_login,
     login,
+    reauthenticate,
     logout,
     password_forgotten,
     reset_password,

@@ -58,6 +58,7 @@ def save_card(
     blocked_when_locked=True,
     params=[Param("pseudoCCId", required=True)],
     codes=["notLoggedIn", "invalidPseudoCCId"],
+    fresh_login=True,
 )
 def credit_card_delete(call: Call[None]) -> Outcome:
     """Deletes one saved card of the logged-in account."""

@@ -30,10 +30,11 @@ def make_app(tmp_path: Path, **config: Any) -> tuple[flask.Flask, RecordingMaile
         "webshop", instance_path=str(tmp_path), template_folder=str(tmp_path / "templates")
     )
     sent = RecordingMailer()
+    settings = {"password_hashing": TESTING_HASHING, "locales": ("de",)}
     app.config.update(
         SECRET_KEY="flask-web-secret-key-0123456789-0123456789",
         WSACTIONS_BASE_URL="http://localhost",
-        WSACTIONS_SETTINGS={"password_hashing": TESTING_HASHING, "locales": ("de",)},
+        WSACTIONS_SETTINGS={**settings, **config.pop("WSACTIONS_SETTINGS", {})},
         **config,
     )
     WsActions(app, storage=MemoryStorage(), mailer=sent)
@@ -114,3 +115,42 @@ def test_mailer_mistakes_name_the_key(tmp_path: Path, value: Any) -> None:
     app.config.update(SECRET_KEY="x" * 40, WSACTIONS_MAILER=value)
     with pytest.raises(ConfigurationError, match="WSACTIONS_MAILER"):
         WsActions(app, storage=MemoryStorage())
+
+
+def test_m44_pack_asks_for_the_password_before_a_sensitive_change(tmp_path: Path) -> None:
+    """A stale login: the account page's email change answers with the re-authentication
+    prompt (German); a wrong password shows it again with its error; the right one renews
+    the proof and the change then goes through."""
+    import time
+
+    app, sent = make_app(
+        tmp_path,
+        WSACTIONS_SETTINGS={"reauthentication_timeout": 0.05},
+    )
+    storage = app.extensions["wsactions"].storage
+    from wsactions.testing import Harness
+
+    Harness(storage=storage).create_account("ann@example.com", PW)
+    client = app.test_client()
+    login = hidden(client.get("/account/login").get_data(as_text=True), "Login")
+    client.post("/account/login", data={**login, "id": "ann@example.com", "password": PW})
+    time.sleep(0.1)
+    form = hidden(client.get("/account/").get_data(as_text=True), "EmailUpdate")
+    page = client.post("/account/", data={**form, "email": "neu@example.com"}).get_data(
+        as_text=True
+    )
+    assert "Zu Ihrer Sicherheit bestätigen Sie bitte" in page
+    assert 'name="wsact" value="Reauthenticate"' in page
+    mails = len(sent.outbox)
+    proof = hidden(page, "Reauthenticate")
+    wrong = client.post("/account/", data={**proof, "password": "falsches passwort 1"})
+    page = wrong.get_data(as_text=True)
+    assert 'name="wsact" value="Reauthenticate"' in page
+    assert "Dieses Passwort ist nicht korrekt." in page
+    proof = hidden(page, "Reauthenticate")
+    page = client.post("/account/", data={**proof, "password": PW}).get_data(as_text=True)
+    assert "Sicherheitseinstellungen" in page  # the notice of a renewed proof
+    form = hidden(page, "EmailUpdate")
+    client.post("/account/", data={**form, "email": "neu@example.com"})
+    assert len(sent.outbox) > mails  # the confirmation link went out
+    assert PW not in page
