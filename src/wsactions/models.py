@@ -60,6 +60,19 @@ class Account:
     invitation_pending: bool = False
     #: The language of the account's mails (set at registration from the request).
     locale: str = ""
+    #: The TOTP second factor (:mod:`wsactions.security.totp`), its secret only encrypted
+    #: (M43): the sealed secret ("" without one), a sealed secret being enrolled, and the
+    #: last time step a code was used in (a code is never accepted twice, M42).
+    totp_secret: str = attrs.field(default="", repr=False)
+    totp_pending: str = attrs.field(default="", repr=False)
+    totp_step: int = 0
+    #: SHA-256 hashes of the recovery codes not used yet.
+    recovery_codes: frozenset[str] = attrs.field(factory=frozenset, converter=frozenset, repr=False)
+
+    @property
+    def has_second_factor(self) -> bool:
+        """Whether a login needs a second factor (TOTP is enabled)."""
+        return bool(self.totp_secret)
 
     @property
     def may_log_in(self) -> bool:

@@ -315,6 +315,7 @@ _STORED: Mapping[str, Callable[[Any], Any]] = {
     "customer_data": dict,
     "fields": dict,
     "allowed_subshops": _names,
+    "recovery_codes": _names,
     "privileges": privileges_json,
 }
 

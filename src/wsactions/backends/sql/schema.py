@@ -24,7 +24,7 @@ NAMING_CONVENTION = {
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 #: The schema revision these tables are (the newest migration; a test keeps them equal).
-REVISION = "0006"
+REVISION = "0007"
 #: Alembic's version table of wsactions' migrations (apart from a host's own history).
 VERSION_TABLE = "wsa_alembic_version"
 #: That table, for reading the revision without Alembic (its own metadata: not a wsactions
@@ -91,6 +91,10 @@ accounts = sa.Table(
     sa.Column("allowed_subshops", JsonText),
     sa.Column("invitation_pending", sa.Boolean, nullable=False),
     sa.Column("locale", sa.String(35), nullable=False, server_default=""),
+    sa.Column("totp_secret", sa.Text, nullable=False, server_default=""),
+    sa.Column("totp_pending", sa.Text, nullable=False, server_default=""),
+    sa.Column("totp_step", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("recovery_codes", JsonText, nullable=False, server_default="[]"),
 )
 
 addresses = sa.Table(

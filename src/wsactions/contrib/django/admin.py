@@ -30,7 +30,14 @@ from .conf import get_config
 from .models import Account, Address, Login, PrivilegeGroup, SavedCard
 
 #: Columns that must never appear in the admin (nor be editable).
-SECRET_FIELDS = ("password_hash", "security_stamp", "rights_stamp")
+SECRET_FIELDS = (
+    "password_hash",
+    "security_stamp",
+    "rights_stamp",
+    "totp_secret",
+    "totp_pending",
+    "recovery_codes",
+)
 
 
 def _time(value: float) -> str:
@@ -119,6 +126,7 @@ class AccountAdmin(_ReadOnly, admin.ModelAdmin):
         "company_id",
         "admin",
         "invitation_pending",
+        "second_factor",
         "created",
     )
     list_filter = (CompanyFilter, "active", "verified", "deactivated", "admin")
@@ -145,6 +153,7 @@ class AccountAdmin(_ReadOnly, admin.ModelAdmin):
         "allowed_subshops",
         "invitation_pending",
         "locale",
+        "second_factor",
     )
     fields = readonly_fields
     inlines = (AddressInline, LoginInline)
@@ -153,6 +162,11 @@ class AccountAdmin(_ReadOnly, admin.ModelAdmin):
     @admin.display(description="created", ordering="created_at")
     def created(self, obj: Account) -> str:
         return _time(obj.created_at)
+
+    @admin.display(description="second factor", boolean=True)
+    def second_factor(self, obj: Account) -> bool:
+        """Whether TOTP is on (never the secret, M43)."""
+        return bool(obj.totp_secret)
 
     def has_change_by_action_permission(self, request: HttpRequest) -> bool:
         """The model's "change" permission, which the admin actions need (the change form

@@ -48,6 +48,11 @@ class Account(models.Model):
     allowed_subshops = models.JSONField(null=True, blank=True)
     invitation_pending = models.BooleanField(default=False)
     locale = models.CharField(max_length=35, blank=True, default="")
+    # the TOTP second factor: the secret only encrypted (never shown in the admin)
+    totp_secret = models.TextField(blank=True, default="")
+    totp_pending = models.TextField(blank=True, default="")
+    totp_step = models.BigIntegerField(default=0)
+    recovery_codes = models.JSONField(blank=True, default=list)
 
     class Meta:
         db_table = "wsactions_account"

@@ -21,6 +21,7 @@ from ._records import (
     _ids,
     _login,
     _members_of,
+    _owners,
     _token,
 )
 from .requirements import CapabilityChecks
@@ -66,10 +67,31 @@ class AccountRecordsContract(CapabilityChecks):
             default_address_visibility="company",
             allowed_subshops={"de", "at"},
             invitation_pending=True,
+            totp_secret="gAAAAA-sealed",
+            totp_pending="gAAAAA-pending",
+            totp_step=59_000_000,
+            recovery_codes={"a" * 64, "b" * 64},
         )
         assert storage.accounts.add_account(full)
         assert storage.accounts.get_account("acc-1") == full
         assert storage.accounts.find_account("ann@example.com") == full
+
+    def test_second_factor_fields_update(self, storage: Storage) -> None:
+        """update_account sets and clears the TOTP fields and the recovery-code hashes."""
+        _owners(storage, 1)
+        changes = {"totp_secret": "sealed", "totp_step": 7, "recovery_codes": {"h1", "h2"}}
+        assert storage.accounts.update_account("acc-1", changes)
+        stored = storage.accounts.get_account("acc-1")
+        assert stored is not None
+        assert (stored.totp_secret, stored.totp_step) == ("sealed", 7)
+        assert stored.recovery_codes == frozenset({"h1", "h2"})
+        assert stored.has_second_factor
+        cleared = {"totp_secret": "", "recovery_codes": frozenset()}
+        assert storage.accounts.update_account("acc-1", cleared)
+        stored = storage.accounts.get_account("acc-1")
+        assert stored is not None
+        assert not stored.has_second_factor
+        assert stored.recovery_codes == frozenset()
 
     def test_add_refuses_taken_email_key(self, storage: Storage) -> None:
         """A second account with the same email key is not created; nothing changes."""
