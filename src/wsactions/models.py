@@ -20,6 +20,10 @@ def _optional_frozenset(value: Any) -> frozenset[str] | None:
     return None if value is None else frozenset(value)
 
 
+def _frozen_names(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(value)
+
+
 @attrs.frozen
 class Account:
     """A customer account; for B2B also a member of a company.
@@ -67,7 +71,9 @@ class Account:
     totp_pending: str = attrs.field(default="", repr=False)
     totp_step: int = 0
     #: SHA-256 hashes of the recovery codes not used yet.
-    recovery_codes: frozenset[str] = attrs.field(factory=frozenset, converter=frozenset, repr=False)
+    recovery_codes: frozenset[str] = attrs.field(
+        factory=frozenset, converter=_frozen_names, repr=False
+    )
 
     @property
     def has_second_factor(self) -> bool:

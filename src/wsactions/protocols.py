@@ -156,6 +156,14 @@ class Session(Protocol):
     def set_guest_checkout(self, checkout: GuestCheckout | None) -> None:
         """Record (or with ``None`` forget) the guest checkout of this session."""
 
+    @property
+    def pending_login(self) -> tuple[str, float, int] | None:
+        """A login waiting for its second factor: (account id, until when, wrong codes so
+        far), bound to this session (M41); ``None`` without one."""
+
+    def set_pending_login(self, pending: tuple[str, float, int] | None) -> None:
+        """Record (or with ``None`` forget) the login waiting for its second factor."""
+
 
 class AccountRecords(Protocol):
     """**Protocol**: accounts, unique by ``email_key``."""

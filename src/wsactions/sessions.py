@@ -26,6 +26,7 @@ _BINDING = "_wsa.csrf"
 _LOCK = "_wsa.lock"
 _GUEST = "_wsa.guest"
 _LOCALE = "_wsa.locale"
+_PENDING = "_wsa.pending"
 _VAR = "wsv."
 
 
@@ -79,6 +80,7 @@ class MappingSession:
         self._data[_RIGHTS] = rights_stamp
         self._data[_LOGIN] = login_secret
         self._data.pop(_GUEST, None)
+        self._data.pop(_PENDING, None)
 
     @property
     def rights_stamp(self) -> str | None:
@@ -98,6 +100,7 @@ class MappingSession:
         self._data.pop(_RIGHTS, None)
         self._data.pop(_LOGIN, None)
         self._data.pop(_GUEST, None)
+        self._data.pop(_PENDING, None)
         self.rotate()
 
     # payment lock --------------------------------------------------------
@@ -113,6 +116,28 @@ class MappingSession:
     def unlock(self) -> None:
         """Clear the lock."""
         self._data.pop(_LOCK, None)
+
+    # second factor -------------------------------------------------------
+    @property
+    def pending_login(self) -> tuple[str, float, int] | None:
+        """A login waiting for its second factor: (account id, until, wrong codes)."""
+        value = self._data.get(_PENDING)
+        if (
+            isinstance(value, list | tuple)
+            and len(value) == 3
+            and isinstance(value[0], str)
+            and isinstance(value[1], int | float)
+            and isinstance(value[2], int)
+        ):
+            return value[0], float(value[1]), value[2]
+        return None
+
+    def set_pending_login(self, pending: tuple[str, float, int] | None) -> None:
+        """Record (or with ``None`` forget) the login waiting for its second factor."""
+        if pending is None:
+            self._data.pop(_PENDING, None)
+        else:
+            self._data[_PENDING] = list(pending)
 
     # language ------------------------------------------------------------
     @property
