@@ -11,11 +11,12 @@ from ..settings import Settings
 
 def builtin_actions() -> tuple[ActionSpec, ...]:
     """Every built-in action declaration, in catalog order."""
-    from . import account, address, b2b, guest, payment, session
+    from . import account, address, b2b, factors, guest, payment, session
 
     return (
         *session.ACTIONS,
         *account.ACTIONS,
+        *factors.ACTIONS,
         *guest.ACTIONS,
         *address.ACTIONS,
         *payment.ACTIONS,

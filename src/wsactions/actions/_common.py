@@ -269,8 +269,9 @@ def reset_login_counter(call: Call[Any], email_key: str) -> None:
     call.after_commit(lambda: call.counters.reset(key))
 
 
-def start_login(call: Call[Any], account: Account) -> None:
-    """Create the server-side login record of *account* and log this session in to it."""
+def start_login(call: Call[Any], account: Account, *, method: str = "password") -> None:
+    """Create the server-side login record of *account* and log this session in to it;
+    *method* is how the owner proved it (``password``, ``totp``, ``recovery``)."""
     secret = secrets.token_urlsafe(32)
     call.logins.add_login(
         LoginRecord(
@@ -279,6 +280,8 @@ def start_login(call: Call[Any], account: Account) -> None:
             created_at=call.now,
             last_seen=call.now,
             client_address=call.ctx.request.client_address,
+            proven_at=call.now,
+            proven_by=method,
         )
     )
     call.ctx.session.log_in(account.id, account.security_stamp, account.rights_stamp, secret)

@@ -249,6 +249,10 @@ def _login_prepare(call: Call[Any]) -> Outcome | _Verified:
         return fail("accountInactive")
     if not MemberRights(call.accounts, account).subshop_allowed(call.ctx.request.subshop):
         return fail("subshopNotAllowed")
+    if account.has_second_factor:  # M41: not logged in on one factor
+        from .factors import ask_second_factor
+
+        return ask_second_factor(call, account)
     new_hash = check.hash(password) if check.needs_rehash(account.password_hash) else None
     return _Verified(account.id, account.password_hash, new_hash, counter, attempt > 1)
 
@@ -266,6 +270,7 @@ def _login_prepare(call: Call[Any]) -> Outcome | _Verified:
         "invalidCredentials",
         "accountInactive",
         "subshopNotAllowed",
+        "secondFactorRequired",
     ],
 )
 def login(call: Call[_Verified]) -> Outcome:

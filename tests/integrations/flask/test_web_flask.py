@@ -154,3 +154,36 @@ def test_m44_pack_asks_for_the_password_before_a_sensitive_change(tmp_path: Path
     client.post("/account/", data={**form, "email": "neu@example.com"})
     assert len(sent.outbox) > mails  # the confirmation link went out
     assert PW not in page
+
+
+def test_m41_pack_login_asks_for_the_second_factor(tmp_path: Path) -> None:
+    """The pack's login page: the right password of an account with TOTP shows the code
+    form (German); a wrong code shows it again; the right one logs in and redirects."""
+    import time
+
+    import pyotp
+
+    from wsactions.testing import FakeClock, Harness
+
+    app, _ = make_app(tmp_path)
+    storage = app.extensions["wsactions"].storage
+    shop = Harness(storage=storage, secret_key=app.config["SECRET_KEY"])
+    shop.clock = FakeClock(time.time() - 60)  # the shop below runs on the real clock
+    browser = shop.client()
+    shop.log_in(browser, shop.create_account("ann@example.com", PW))
+    secret = browser.submit("TotpSetup").data["secret"]
+    assert browser.submit("TotpConfirm", code=pyotp.TOTP(secret).at(shop.clock.now())).success
+    client = app.test_client()
+    login = hidden(client.get("/account/login").get_data(as_text=True), "Login")
+    page = client.post(
+        "/account/login", data={**login, "id": "ann@example.com", "password": PW}
+    ).get_data(as_text=True)
+    assert "Code aus Ihrer Authenticator-App" in page
+    second = hidden(page, "LoginSecondFactor")
+    page = client.post("/account/login", data={**second, "code": "000000"}).get_data(as_text=True)
+    assert "Dieser Code ist nicht korrekt" in page
+    second = hidden(page, "LoginSecondFactor")
+    done = client.post("/account/login", data={**second, "code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 303
+    assert "ann@example.com" in client.get("/account/").get_data(as_text=True)
+    assert secret not in page
