@@ -29,6 +29,7 @@ PAGES: Mapping[str, tuple[str, str]] = MappingProxyType(
         "delete_confirm": ("delete/confirm", "wsactions/delete_confirm.html"),
         "addresses": ("addresses", "wsactions/addresses.html"),
         "cards": ("cards", "wsactions/cards.html"),
+        "security": ("security", "wsactions/security.html"),
         "session": ("session", "wsactions/session.html"),
         "guest": ("guest", "wsactions/guest.html"),
         "company": ("company", "wsactions/company.html"),
@@ -51,6 +52,7 @@ GROUPS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         ),
         "addresses": ("addresses",),
         "cards": ("cards",),
+        "security": ("security",),
         "guest": ("guest",),
         "company": ("company", "invitation"),
         "session": ("session",),
@@ -58,7 +60,7 @@ GROUPS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 #: The groups served when a shop names none: every group but ``session`` (a page for
 #: developers: session variables and the payment lock).
-DEFAULT_GROUPS = ("account", "addresses", "cards", "guest", "company")
+DEFAULT_GROUPS = ("account", "addresses", "cards", "security", "guest", "company")
 #: opt-in purpose -> the page its link lands on.
 OPTIN_PAGES: Mapping[str, str] = MappingProxyType(
     {

@@ -204,6 +204,18 @@ class AccountView:
         return self._account is not None
 
     @property
+    def hasSecondFactor(self) -> bool:
+        """Whether the account logs in with a second factor (TOTP)."""
+        account = self._account
+        return account is not None and account.has_second_factor
+
+    @property
+    def recoveryCodesLeft(self) -> int:
+        """How many of its recovery codes are unused (never the codes)."""
+        account = self._account
+        return len(account.recovery_codes) if account is not None else 0
+
+    @property
     def id(self) -> str | None:
         """The account id."""
         return self._account.id if self._account else None
