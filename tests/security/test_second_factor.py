@@ -278,3 +278,38 @@ def test_m44_without_a_factor(name: str) -> None:
     before: Any = shop.state()
     assert_fails(client.submit(name), ActionError("noSecondFactor"))
     assert shop.state() == before
+
+
+def test_m44_reauthenticate_with_a_code() -> None:
+    """An account with a second factor renews its proof with a TOTP code (a used step is
+    refused) or a recovery code (spent); a wrong code answers invalidCode, changes nothing."""
+    shop = Harness()
+    client, secret, recovery = enrolled(shop)
+    shop.clock.advance(shop.settings.reauthentication_timeout + 1)
+    before = shop.state()
+    assert_fails(client.submit("Reauthenticate", code="000000"), ActionError("invalidCode", "code"))
+    assert_fails(client.submit("Reauthenticate"), ActionError("missingPassword", "password"))
+    assert shop.state() == before
+    assert client.submit("Reauthenticate", code=code(shop, secret)).success
+    current = current_login_id(client.session)
+    assert current is not None
+    record = shop.logins.get_login(current)
+    assert record is not None
+    assert record.proven_by == "totp"
+    assert_fails(
+        client.submit("Reauthenticate", code=code(shop, secret)), ActionError("invalidCode", "code")
+    )
+    assert client.submit("Reauthenticate", code=recovery[0]).success
+    assert_fails(
+        client.submit("Reauthenticate", code=recovery[0]), ActionError("invalidCode", "code")
+    )
+    assert client.submit("TotpDisable").success
+
+
+def test_m44_a_code_is_no_proof_without_a_second_factor() -> None:
+    shop = Harness()
+    client = shop.client()
+    account_logged_in(shop, client, "ann@example.com")
+    assert_fails(
+        client.submit("Reauthenticate", code="123456"), ActionError("missingPassword", "password")
+    )

@@ -311,6 +311,9 @@ class _Proven:
     login_id: str
     counter: str
     counted_before: bool
+    #: "password" (verified in prepare), or "code": checked in the unit of work, where
+    #: using it writes (the step, or the spent recovery code).
+    method: str = "password"
 
 
 def _reauthenticate_prepare(call: Call[Any]) -> Outcome | _Proven:
@@ -319,13 +322,16 @@ def _reauthenticate_prepare(call: Call[Any]) -> Outcome | _Proven:
     if account is None or current is None:
         return fail("notLoggedIn")
     password = call.get("password") or ""
-    if not password:
+    code = (call.get("code") or "").strip()
+    if not password and not (code and account.has_second_factor):
         return fail("missingPassword", "password")
     limit = call.settings.login_throttle
     counter = throttles.counter_key(call.settings, "reauth", account.id)
     attempt = throttle(call, counter, limit)  # record first, then decide
     if attempt > limit.limit:
         return fail("loginBlocked")
+    if not password:
+        return _Proven(current, counter, attempt > 1, "code")
     check = hasher(call)
     if account.password_hash is None or not within_bound(password, call.settings.password_policy):
         check.dummy_verify("")
@@ -340,20 +346,30 @@ def _reauthenticate_prepare(call: Call[Any]) -> Outcome | _Proven:
     family="account",
     access=Access.LOGIN,
     prepare=_reauthenticate_prepare,
-    params=[Param("password", required=True, secret=True)],
-    codes=["notLoggedIn", "missingPassword", "loginBlocked", "invalidCredentials"],
+    params=[Param("password", secret=True), Param("code", secret=True)],
+    codes=["notLoggedIn", "missingPassword", "loginBlocked", "invalidCredentials", "invalidCode"],
 )
 def reauthenticate(call: Call[_Proven]) -> Outcome:
-    """Proves the login again with the account's password (an addition beyond the seed):
-    sensitive changes (``fresh_login`` actions: EmailUpdate, AccountDelete,
-    CreditCardDelete) need a proof within ``Settings.reauthentication_timeout`` (M44).
+    """Proves the login again (an addition beyond the seed): with the account's password,
+    or, for an account with a second factor, a TOTP code or a recovery code (``code``).
+    Sensitive changes (``fresh_login`` actions) need a proof within
+    ``Settings.reauthentication_timeout`` (M44).
 
     Throttled per account like Login (``login_throttle``; its own counter, so a
     stolen session cannot lock the owner's logins); a wrong password answers
-    ``invalidCredentials`` and changes nothing else.
+    ``invalidCredentials``, a wrong code ``invalidCode``, and nothing else changes.
     """
     proven = call.prepared
-    if not call.logins.renew_proof(proven.login_id, call.now, "password"):
+    method = proven.method
+    if method == "code":
+        from .factors import use_code
+
+        account = call.account  # read for update in the unit of work
+        used = use_code(call, account, call.get("code") or "") if account else None
+        if used is None:
+            return fail("invalidCode", "code")
+        method = used
+    if not call.logins.renew_proof(proven.login_id, call.now, method):
         return fail("notLoggedIn")  # the login ended meanwhile
     if proven.counted_before:
         counter = proven.counter

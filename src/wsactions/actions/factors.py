@@ -170,6 +170,24 @@ def recovery_codes_regenerate(call: Call[None]) -> Outcome:
 # the second step of a login -------------------------------------------------------------
 
 
+def use_code(call: Call[Any], account: Account, code: str) -> str | None:
+    """Spend *code* of *account* (read for update in this unit of work): a TOTP code of a
+    step later than the last used one (which it becomes), or an unused recovery code (which
+    is removed). How it was proven (``"totp"``, ``"recovery"``), or ``None``: wrong."""
+    secret = _box(call).open(account.totp_secret) if account.totp_secret else None
+    matched = _totp().matching_step(secret, code, call.now, account.totp_step) if secret else None
+    if matched is not None:
+        call.accounts.update_account(account.id, {"totp_step": matched})
+        return "totp"
+    hashed = _totp().hash_recovery_code(account.id, code)
+    if account.recovery_codes and hashed in account.recovery_codes:
+        call.accounts.update_account(
+            account.id, {"recovery_codes": account.recovery_codes - {hashed}}
+        )
+        return "recovery"
+    return None
+
+
 def ask_second_factor(call: Call[Any], account: Account) -> Outcome:
     """Login's answer for an account with a second factor, once the password was verified:
     a pending login in this session, and ``secondFactorRequired``."""
@@ -232,20 +250,9 @@ def login_second_factor(call: Call[_SecondStep]) -> Outcome:
         return fail("noPendingLogin")
     if not account.may_log_in:
         return fail("accountInactive")
-    code = call.get("code") or ""
-    secret = _box(call).open(account.totp_secret)
-    matched = _totp().matching_step(secret, code, call.now, account.totp_step) if secret else None
-    if matched is not None:
-        call.accounts.update_account(account.id, {"totp_step": matched})
-        method = "totp"
-    else:
-        hashed = _totp().hash_recovery_code(account.id, code)
-        if hashed not in account.recovery_codes:
-            return _wrong_code(call)
-        call.accounts.update_account(
-            account.id, {"recovery_codes": account.recovery_codes - {hashed}}
-        )
-        method = "recovery"
+    method = use_code(call, account, call.get("code") or "")
+    if method is None:
+        return _wrong_code(call)
     counter = step.counter
     password_counter = login_counter(call, account.email_key)
     call.after_commit(lambda: call.counters.reset(counter))
