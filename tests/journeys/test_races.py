@@ -183,3 +183,55 @@ def test_current_password_check_is_throttled() -> None:
     assert shop.state() == before
     shop.clock.advance(901)
     assert change(PW).success
+
+
+def _enrolled(shop: Harness) -> tuple[str, str]:
+    """An account with TOTP on: (account id, secret)."""
+    import pyotp
+
+    shop.create_account("totp@example.com", PW)
+    owner = logged_in(shop, "totp@example.com")
+    secret = owner.submit("TotpSetup").data["secret"]
+    assert owner.submit("TotpConfirm", code=pyotp.TOTP(secret).at(shop.clock.now())).success
+    account = shop.accounts.find_account("totp@example.com")
+    assert account is not None
+    return account.id, secret
+
+
+def _pending(shop: Harness, account_id: str, count: int) -> list[Client]:
+    """*count* browsers whose login of *account_id* waits for its second factor (as the
+    password step leaves it)."""
+    browsers = [shop.client() for _ in range(count)]
+    for browser in browsers:
+        browser.session.set_pending_login((account_id, shop.clock.now() + 300, 0))
+    return browsers
+
+
+@pytest.mark.parametrize("round_", ROUNDS)
+def test_race_second_factor_guesses_are_throttled_exactly(round_: int) -> None:
+    """16 wrong codes at once against the account's limit of 10: exactly 10 are judged
+    (invalidCode), 6 answer loginBlocked; none logs in (M42 under threads)."""
+    shop = Harness(login_throttle=RateLimit(limit=10, window=900))
+    account_id, _ = _enrolled(shop)
+    browsers = _pending(shop, account_id, 16)
+    results = race(16, lambda i: browsers[i].submit("LoginSecondFactor", code="000000"))
+    codes = sorted(code for r in results for code in r.codes)
+    assert codes == ["invalidCode"] * 10 + ["loginBlocked"] * 6
+    assert not any(r.success for r in results)
+
+
+@pytest.mark.parametrize("round_", ROUNDS)
+def test_race_one_code_logs_in_once(round_: int) -> None:
+    """The same valid code from 16 browsers at once: exactly one login (the step is spent
+    inside the unit of work, under the account's lock)."""
+    import pyotp
+
+    shop = Harness(login_throttle=RateLimit(limit=100, window=900))
+    account_id, secret = _enrolled(shop)
+    shop.clock.advance(30)
+    browsers = _pending(shop, account_id, 16)
+    code = pyotp.TOTP(secret).at(shop.clock.now())
+    results = race(16, lambda i: browsers[i].submit("LoginSecondFactor", code=code))
+    assert sum(r.success for r in results) == 1
+    assert all(r.success or r.codes == {"invalidCode"} for r in results)
+    assert len(shop.logins.list_logins(account_id)) == 2  # the owner's and the one new
