@@ -719,3 +719,29 @@ def test_example_project_runs(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("ok")
     assert (tmp_path / "shop.sqlite3").is_file()
+
+
+def test_m43_remove_second_factor_command_and_admin() -> None:
+    """``wsactions_remove_second_factor`` turns a lost factor off (a support case); the
+    admin shows whether a factor is on, never its secret or recovery codes."""
+    from wsactions.contrib.django.admin import SECRET_FIELDS, AccountAdmin
+    from wsactions.testing import Harness
+
+    storage = get_config().storage
+    account = Harness(storage=storage).create_account("ann@example.com", PW)
+    factor = {"totp_secret": "gAAAA-sealed", "totp_step": 9, "recovery_codes": {"a" * 64}}
+    assert storage.accounts.update_account(account.id, factor)
+    row = AccountRow.objects.get(email="ann@example.com")
+    model_admin = AccountAdmin(AccountRow, admin.site)
+    assert model_admin.second_factor(row) is True
+    shown = set(model_admin.fields) | set(model_admin.list_display)
+    assert not shown & {"totp_secret", "totp_pending", "recovery_codes"}
+    assert {"totp_secret", "totp_pending", "recovery_codes"} <= set(SECRET_FIELDS)
+    out = command("wsactions_remove_second_factor", "ann@example.com")
+    assert "Removed the second factor of ann@example.com" in out
+    stored = storage.accounts.get_account(account.id)
+    assert stored is not None
+    assert not stored.has_second_factor
+    assert stored.recovery_codes == frozenset()
+    with pytest.raises(CommandError, match="no second factor"):
+        command("wsactions_remove_second_factor", "ann@example.com")
