@@ -144,6 +144,8 @@ class Privileges:
         default=None, converter=_optional_frozenset
     )
     group_name: str | None = None
+    #: Members must have a second factor (TOTP) on before they may order.
+    require_second_factor: bool = False
 
 
 @attrs.frozen

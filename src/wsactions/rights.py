@@ -33,6 +33,8 @@ from .protocols import AccountStore, ActionContext
 #: Reasons :meth:`MemberRights.check_order` gives for a refused order.
 PER_ORDER_LIMIT = "paymentLimitPerOrder"
 BUDGET_LIMIT = "paymentLimit"
+#: The member's group requires a second factor the member has not turned on.
+SECOND_FACTOR_REQUIRED = "secondFactorRequired"
 
 
 def effective_group(accounts: AccountStore, account: Account | None) -> PrivilegeGroup | None:
@@ -92,15 +94,20 @@ class MemberRights:
     def check_order(self, amount: Decimal) -> str | None:
         """``None`` if an order of *amount* is allowed, else the limit it exceeds.
 
-        :data:`PER_ORDER_LIMIT` when above ``paymentLimitPerOrder``,
-        :data:`BUDGET_LIMIT` when above what remains of ``paymentLimit`` since
-        the limit was set. Raises ``ValueError`` for an amount that is not a
-        finite ``Decimal`` from 0 to :data:`MAX_ORDER_AMOUNT`.
+        :data:`SECOND_FACTOR_REQUIRED` when the group requires a second factor
+        the member has not turned on, :data:`PER_ORDER_LIMIT` when above
+        ``paymentLimitPerOrder``, :data:`BUDGET_LIMIT` when above what remains of
+        ``paymentLimit`` since the limit was set. Raises ``ValueError`` for an
+        amount that is not a finite ``Decimal`` from 0 to :data:`MAX_ORDER_AMOUNT`.
         """
         amount = _amount(amount)
         if self.group is None:
             return None
         privileges = self.group.privileges
+        if privileges.require_second_factor and not (
+            self.account is not None and self.account.has_second_factor
+        ):
+            return SECOND_FACTOR_REQUIRED
         per_order = privileges.payment_limit_per_order
         if per_order is not None and amount > per_order:
             return PER_ORDER_LIMIT

@@ -26,7 +26,6 @@ ADDRESS = {
 # helpers -------------------------------------------------------------------------------
 
 
-
 def add_group(
     shop: Harness, company: str, group_id: str = "grp", kind: str = "account", **privileges: Any
 ) -> PrivilegeGroup:
@@ -489,3 +488,41 @@ class TestAddressVisibility:
         member(shop, boss.company_id or "", "sharer@a.example", default_address_visibility="shared")
         assert logged_in(shop, "sharer@a.example").submit("AddressCreate", ADDRESS).success
         assert logged_in(shop, "boss@a.example", PW).view().wsAccount.addresses == ()
+
+
+class TestSecondFactorRule:
+    """A group may require its members to turn a second factor on before they order."""
+
+    def test_order_refused_until_the_member_has_a_second_factor(
+        self, shop: Harness, company: str
+    ) -> None:
+        emp = restricted(shop, company, require_second_factor=True)
+        assert of(shop, emp).check_order(Decimal("1")) == rights.SECOND_FACTOR_REQUIRED
+        assert rights.SECOND_FACTOR_REQUIRED == "secondFactorRequired"
+        assert shop.accounts.update_account(emp.id, {"totp_secret": "sealed"})
+        stored = shop.accounts.get_account(emp.id)
+        assert of(shop, stored).check_order(Decimal("1")) is None
+
+    def test_the_rule_is_off_by_default(self, shop: Harness, company: str) -> None:
+        emp = restricted(shop, company, payment_limit=Decimal("5"))
+        assert of(shop, emp).check_order(Decimal("1")) is None
+
+    def test_update_privileges_sets_it(self, shop: Harness, boss: Account, company: str) -> None:
+        """UpdatePrivileges takes ``requireSecondFactor`` (a JSON boolean; anything else is
+        invalid and changes nothing)."""
+        add_group(shop, company, "grp")
+        admin = shop.client()
+        shop.log_in(admin, boss)
+        before = shop.state()
+        refused = admin.submit(
+            "UpdatePrivileges", privilegeId="grp", privileges='{"requireSecondFactor": "yes"}'
+        )
+        assert not refused.success
+        assert shop.state() == before
+        done = admin.submit(
+            "UpdatePrivileges", privilegeId="grp", privileges='{"requireSecondFactor": true}'
+        )
+        assert done.success, done.errors
+        group = shop.accounts.get_group(company, "grp")
+        assert group is not None
+        assert group.privileges.require_second_factor

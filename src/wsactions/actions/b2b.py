@@ -304,6 +304,15 @@ def _texts(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _privilege_flag(value: Any) -> bool:
+    """A JSON boolean (``null``: off)."""
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ValueError("flag")
+    return value
+
+
 _PRIVILEGE_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "allowedPaymentMethods": (
         "allowed_payment_methods",
@@ -315,6 +324,7 @@ _PRIVILEGE_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "blockedUrls": ("blocked_urls", lambda v: () if v is None else _texts(v)),
     "editableFields": ("editable_fields", _nullable(lambda v: frozenset(_texts(v)))),
     "groupName": ("group_name", lambda v: _texts([v])[0]),
+    "requireSecondFactor": ("require_second_factor", _privilege_flag),
 }
 
 

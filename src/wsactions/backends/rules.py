@@ -288,6 +288,7 @@ def privileges_json(privileges: Privileges) -> dict[str, Any]:
         "blocked_urls": list(privileges.blocked_urls),
         "editable_fields": _names(privileges.editable_fields),
         "group_name": privileges.group_name,
+        "require_second_factor": privileges.require_second_factor,
     }
 
 
@@ -306,6 +307,7 @@ def privileges_from_json(data: Mapping[str, Any]) -> Privileges:
         blocked_urls=tuple(data.get("blocked_urls") or ()),
         editable_fields=data.get("editable_fields"),
         group_name=data.get("group_name"),
+        require_second_factor=bool(data.get("require_second_factor", False)),
     )
 
 
