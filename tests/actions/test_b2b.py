@@ -809,6 +809,7 @@ class TestUpdatePrivileges:
         """A new paymentLimit starts a new budget period; other changes keep it."""
         assert shop.accounts.charge_group(company, "grp-a", Decimal("40"))
         shop.clock.advance(3600)
+        assert alice.submit("Reauthenticate", password=PW).success  # raising a limit: M44
         assert alice.submit(
             "UpdatePrivileges", privilegeId="grp-a", privileges='{"paymentLimitPerOrder": 50}'
         ).success

@@ -166,3 +166,42 @@ def test_m44_a_password_is_never_echoed() -> None:
     result = client.submit("Reauthenticate", password=PW)
     assert result.success
     assert PW not in repr(result)
+
+
+def test_m44_b2b_grants_need_a_fresh_login() -> None:
+    """Making a member an admin, or lifting or raising a payment limit, answers
+    reauthenticationRequired after the timeout and changes nothing; lowering a limit and
+    other changes do not need it; after Reauthenticate the grant goes through."""
+    from decimal import Decimal
+
+    shop = Harness()
+    admin = shop.client()
+    boss = account_logged_in(shop, admin, "boss@a.example")
+    assert boss.company_id is not None
+    member = shop.create_account("emp@a.example", PW, admin=False, company_id=boss.company_id)
+    created = admin.submit(
+        "UpdatePrivileges",
+        privilegeId="grp",
+        createMissing="yes",
+        privileges='{"paymentLimit": 100, "paymentLimitPerOrder": 50}',
+    )
+    assert created.success, created.errors
+    shop.clock.advance(TIMEOUT + 1)
+    before = shop.state()
+    assert_fails(admin.submit("UpdateSubAccount", memberId=member.id, admin="true"), REQUIRED)
+    for raised in ('{"paymentLimit": 101}', '{"paymentLimitPerOrder": null}'):
+        assert_fails(
+            admin.submit("UpdatePrivileges", privilegeId="grp", privileges=raised), REQUIRED
+        )
+    assert shop.state() == before
+    lowered = admin.submit("UpdatePrivileges", privilegeId="grp", privileges='{"paymentLimit": 90}')
+    assert lowered.success
+    renamed = admin.submit("UpdateSubAccount", memberId=member.id, displayName="Emp")
+    assert renamed.success
+    assert admin.submit("Reauthenticate", password=PW).success
+    assert admin.submit("UpdateSubAccount", memberId=member.id, admin="true").success
+    raised = admin.submit("UpdatePrivileges", privilegeId="grp", privileges='{"paymentLimit": 500}')
+    assert raised.success
+    group = shop.accounts.get_group(boss.company_id, "grp")
+    assert group is not None
+    assert group.privileges.payment_limit == Decimal(500)

@@ -17,9 +17,10 @@ from typing import Any
 
 import attrs
 
+from .. import logins
 from .._action import Access, Call, Outcome, Param, action, fail, fail_all, ok
 from .._result import ActionError
-from ..models import Account, GroupDeletion, PrivilegeGroup
+from ..models import Account, GroupDeletion, PrivilegeGroup, Privileges
 from ..security import jsontext
 from ..security.emails import EmailAddress
 from ._common import check_email, mail_allowed, mail_optin, new_id, request_locale
@@ -211,6 +212,7 @@ def _subshops(raw: str, errors: list[ActionError]) -> frozenset[str] | None:
         "selfDeactivationNotAllowed",
         "selfAdminRemovalNotallowed",
         "invalidValue",
+        "reauthenticationRequired",
     ],
 )
 def update_sub_account(call: Call[None]) -> Outcome:
@@ -267,6 +269,8 @@ def update_sub_account(call: Call[None]) -> Outcome:
     if member.id == admin.id and "allowed_subshops" in changes:
         # Restricting one's own subshops locks oneself out like deactivating oneself.
         return fail("selfDeactivationNotAllowed", "allowedSubshops")
+    if is_admin and not member.admin and not logins.is_fresh(call.ctx):
+        return fail("reauthenticationRequired")  # granting admin rights: M44
     if changes.get("deactivated") and not member.deactivated:
         changes["security_stamp"] = new_id()
         call.logins.end_logins(member.id)  # ends the member's sessions
@@ -410,6 +414,15 @@ def _privileges_prepare(call: Call[Any]) -> Outcome | _PrivilegeUpdate:
     return _PrivilegeUpdate(group_id, kind, changes)
 
 
+def _raises_a_limit(old: Privileges, new: Privileges) -> bool:
+    """Whether *new* lets members spend more than *old*: a payment limit lifted or raised."""
+    for name in ("payment_limit", "payment_limit_per_order"):
+        before, after = getattr(old, name), getattr(new, name)
+        if before is not None and (after is None or after > before):
+            return True
+    return False
+
+
 @action(
     "UpdatePrivileges",
     family="b2b",
@@ -428,6 +441,7 @@ def _privileges_prepare(call: Call[Any]) -> Outcome | _PrivilegeUpdate:
         "invalidPrivilegeId",
         "invalidType",
         "invalidPrivileges",
+        "reauthenticationRequired",
     ],
 )
 def update_privileges(call: Call[_PrivilegeUpdate]) -> Outcome:
@@ -454,6 +468,8 @@ def update_privileges(call: Call[_PrivilegeUpdate]) -> Outcome:
             return fail("invalidPrivilegeId", "privilegeId")
     update: dict[str, Any] = {}
     privileges = attrs.evolve(group.privileges, **changes)
+    if _raises_a_limit(group.privileges, privileges) and not logins.is_fresh(call.ctx):
+        return fail("reauthenticationRequired")  # more spending power: M44
     if privileges != group.privileges:
         update["privileges"] = privileges
     if kind is not None and kind != group.type:
