@@ -37,3 +37,20 @@ def account_logged_in(shop: Harness, client: Client, email: str, **fields: Any) 
 def is_logged_in(client: Client) -> bool:
     """Whether the next page *client* sees shows a login (checked as every request is)."""
     return bool(client.view().wsAccount.isLoggedIn)
+
+
+def tokens_but_notices(shop: Harness) -> dict[str, Any]:
+    """The stored tokens except the password links of the security notices mailed to the
+    accounts' owners (M45: "this was not me" links, issued after a change)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from wsactions.security.tokens import hash_token
+
+    noticed = set()
+    for mail in shop.outbox:
+        if mail.purpose == "security_notice":
+            for link in mail.links:
+                token = parse_qs(urlsplit(link).query).get("wsoptin", [""])[0]
+                noticed.add(hash_token(token))
+    tokens: dict[str, Any] = shop.state()["tokens"]
+    return {key: record for key, record in tokens.items() if key not in noticed}

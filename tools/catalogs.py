@@ -56,7 +56,7 @@ TEMPLATE = LOCALES_DIR / "wsactions.pot"
 #: Babel's extraction mapping: which files hold the pack's strings (paths below the package).
 MAPPING = LOCALES_DIR / "babel.cfg"
 #: A symbolic message id (``error.loginBlocked``), as opposed to an English text.
-_SYMBOLIC = re.compile(r"(?:error|success|mail|field)\.[\w.]+")
+_SYMBOLIC = re.compile(r"(?:error|success|mail|field|notice)\.[\w.]+")
 _WIDTH = 76  # pybabel's
 
 

@@ -315,7 +315,13 @@ class MailText:
 
 
 def mail_text(
-    settings: Settings, locale: str, kind: str, *, email: str, link: str | None
+    settings: Settings,
+    locale: str,
+    kind: str,
+    *,
+    email: str,
+    link: str | None,
+    details: Mapping[str, str] | None = None,
 ) -> MailText:
     """Mail *kind* in *locale*, rendered from its templates ``<kind>.txt`` and ``<kind>.html``
     (``Settings.mail_template_dirs`` first, then the shipped ones) with the catalogue's words
@@ -324,10 +330,16 @@ def mail_text(
     A ``Settings.mail_templates`` entry for ``"<kind>/<locale>"`` or ``"<kind>"``
     replaces the subject and the body; with its own *html* it replaces the
     whole HTML document too. Raises :class:`~wsactions.errors.ConfigurationError`
-    when a host's template file fails.
+    when a host's template file fails. *details* are further placeholder values (a security
+    notice's ``{event}``, ``{when}``, ``{client}``, ``{browser}``); an ``event`` names the
+    catalogue's ``notice.<event>`` message, filled in in *locale*.
     """
     shop = settings.shop_name or (_lookup(settings, locale, ["mail.shop"]) or "our shop")
     values = {"shop": shop, "email": email, "link": link or ""}
+    for name, value in (details or {}).items():
+        if name == "event":
+            value = _lookup(settings, locale, [f"notice.{value}"]) or value
+        values[name] = value
     template = settings.mail_templates.get(f"{kind}/{locale}") or settings.mail_templates.get(kind)
     if template is not None:
         subject, body, html = template.subject, template.text, template.html
@@ -424,5 +436,9 @@ def required_keys(specs: Iterable[ActionSpec], mail_kinds: Iterable[str]) -> dic
                 f"button of the {kind} mail: what opening its link does ({{shop}})"
             )
     keys["mail.link_fallback"] = "line above the raw link below a mail's button ({shop})"
+    from .mails import NOTICE_EVENTS
+
+    for event in NOTICE_EVENTS:
+        keys[f"notice.{event}"] = "what a security notice reports (the {event} of its body)"
     keys["mail.shop"] = "the shop's name when Settings.shop_name is empty"
     return keys

@@ -233,6 +233,12 @@ class GroupDeletion(enum.Enum):
     IN_USE = "inUse"
 
 
+def _bounded_agent(value: object) -> str:
+    if not isinstance(value, str):
+        return ""
+    return "".join(c for c in value[:200] if " " <= c <= "~")
+
+
 @attrs.frozen
 class RequestInfo:
     """What the engine needs to know about the request.
@@ -251,6 +257,9 @@ class RequestInfo:
     #: The language the request asks for (the adapter reads Accept-Language or the
     #: framework's choice); ``None``: the account's, else ``Settings.default_locale``.
     locale: str | None = None
+    #: The browser's User-Agent, for security notices (printable ASCII, at most 200
+    #: characters; the adapter passes the header, anything else is dropped).
+    user_agent: str = attrs.field(default="", converter=_bounded_agent)
 
 
 def _strings(items: Iterable[str]) -> tuple[str, ...]:

@@ -95,6 +95,7 @@ class WebRequest:
     client_address: str = ""
     script_root: str = ""
     framework_locale: str | None = None
+    user_agent: str = ""
     native: Any = attrs.field(default=None, eq=False, repr=False)
 
 
@@ -397,6 +398,7 @@ class RequestCycle:
             mailer=area.mailer,
             request=RequestInfo(
                 client_address=request.client_address,
+                user_agent=request.user_agent,
                 optin_token=optin or None,
                 locale=self.locale,
             ),

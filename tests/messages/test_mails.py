@@ -121,9 +121,14 @@ def test_every_value_is_escaped_in_html() -> None:
     """A shop name with markup and a footer with a script reach the HTML as text only."""
     branding = MailBranding(footer='<script>alert("x")</script>\nZweite Zeile')
     settings = testing_settings(shop_name='Käse <b>&"', mail_branding=branding)
+    details = {"event": "password_changed", "client": "<i>1.2.3.4</i>", "browser": "<b>x</b>"}
     for kind in MAIL_KINDS:
-        mail = mail_text(settings, "de", kind, email="a@example.com", link=_link(kind))
+        extra = details if kind == "security_notice" else None
+        mail = mail_text(
+            settings, "de", kind, email="a@example.com", link=_link(kind), details=extra
+        )
         page = _Page(mail.html)
+        assert "i" not in page.tags
         assert "script" not in page.tags
         assert "b" not in page.tags
         assert "<b>" not in mail.html

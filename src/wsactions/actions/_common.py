@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from .. import logins, optin, throttles
 from .._action import Call
@@ -205,12 +207,18 @@ def optin_link(call: Call[Any], purpose: str, token: str, action: str | None) ->
 
 
 def send_mail(
-    call: Call[Any], kind: str, to: str, link: str | None = None, *, account: Account | None = None
+    call: Call[Any],
+    kind: str,
+    to: str,
+    link: str | None = None,
+    *,
+    account: Account | None = None,
+    details: Mapping[str, str] | None = None,
 ) -> None:
     """Queue a mail of *kind* in the language of *account* (else of the request)."""
     settings = call.settings
     locale = resolve_locale(settings, account.locale if account else None, call.ctx.request.locale)
-    text = mail_text(settings, locale, kind, email=to, link=link)
+    text = mail_text(settings, locale, kind, email=to, link=link, details=details)
     call.send(
         Mail(
             to=to,
@@ -239,6 +247,7 @@ def mail_optin(
     email: str | None = None,
     even_on_failure: bool = False,
     kind: str | None = None,
+    details: Mapping[str, str] | None = None,
 ) -> None:
     """Issue a token of *purpose* and mail its link (to the account's stored address by default)
     in a mail of *kind* (the purpose's own mail by default).
@@ -250,12 +259,39 @@ def mail_optin(
     def issue_and_mail() -> None:
         token = issue_token(call, account, purpose, email)
         link = optin_link(call, purpose, token, action)
-        send_mail(call, kind or purpose, to or account.email, link, account=account)
+        send_mail(
+            call, kind or purpose, to or account.email, link, account=account, details=details
+        )
 
     if even_on_failure:
         call.on_failure(issue_and_mail)
     else:
         issue_and_mail()
+
+
+def notify(call: Call[Any], account: Account, event: str) -> None:
+    """Mail the owner a security notice (M45) once the action committed: what happened
+    (``event``, one of :data:`wsactions.mails.NOTICE_EVENTS`), when (the shop's time
+    zone), from which client address and browser, and a link that resets the password
+    and ends every login. Budgeted per address (``mail_per_address``, kind ``notice``);
+    never carries a secret."""
+
+    def send() -> None:
+        if not mail_allowed(call, account.email_key, "notice", per_client=False):
+            return
+        request = call.ctx.request
+        zone = ZoneInfo(call.settings.timezone)
+        when = datetime.fromtimestamp(call.now, zone).strftime("%Y-%m-%d %H:%M %Z")
+        details = {
+            "event": event,
+            "when": when,
+            "client": request.client_address or "-",
+            "browser": request.user_agent or "-",
+        }
+        with call.ctx.storage.transaction():
+            mail_optin(call, account, "password", None, kind="security_notice", details=details)
+
+    call.after_commit(send)
 
 
 def login_counter(call: Call[Any], email_key: str) -> str:

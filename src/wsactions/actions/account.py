@@ -29,6 +29,7 @@ from ._common import (
     new_account_fields,
     new_id,
     not_editable,
+    notify,
     own_account,
     password_context,
     reset_login_counter,
@@ -400,6 +401,7 @@ def unlock_login(call: Call[None]) -> Outcome:
     if account is None:
         return fail("unauthorized")
     reset_login_counter(call, account.email_key)
+    notify(call, account, "login_unlocked")
     return ok()
 
 
@@ -542,6 +544,8 @@ def reset_password(call: Call[_NewPassword]) -> Outcome:
     call.logins.end_logins(account.id)
     reset_login_counter(call, account.email_key)
     call.ctx.session.log_out()
+    if not accepting:
+        notify(call, account, "password_changed")
     return ok()
 
 

@@ -18,7 +18,7 @@ import attrs
 from .. import throttles
 from .._action import Access, Call, Outcome, Param, action, fail, ok
 from ..models import Account
-from ._common import login_counter, start_login, throttle
+from ._common import login_counter, notify, start_login, throttle
 
 if TYPE_CHECKING:
     from ..security.totp import SecretBox
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 PENDING_SECONDS = 300.0
 #: Wrong codes a pending login survives.
 PENDING_TRIES = 5
+#: From this many unused recovery codes on, a login with one sends a notice.
+RECOVERY_CODES_LOW = 2
 
 
 def _totp() -> Any:
@@ -123,6 +125,7 @@ def totp_confirm(call: Call[_Counted]) -> Outcome:
     )
     counter = call.prepared.counter
     call.after_commit(lambda: call.counters.reset(counter))
+    notify(call, account, "totp_enabled")
     return ok({"recoveryCodes": codes})
 
 
@@ -144,6 +147,7 @@ def totp_disable(call: Call[None]) -> Outcome:
         account.id,
         {"totp_secret": "", "totp_pending": "", "totp_step": 0, "recovery_codes": frozenset()},
     )
+    notify(call, account, "totp_disabled")
     return ok()
 
 
@@ -164,6 +168,7 @@ def recovery_codes_regenerate(call: Call[None]) -> Outcome:
     codes = _totp().new_recovery_codes()
     hashes = frozenset(_totp().hash_recovery_code(account.id, c) for c in codes)
     call.accounts.update_account(account.id, {"recovery_codes": hashes})
+    notify(call, account, "recovery_codes_regenerated")
     return ok({"recoveryCodes": codes})
 
 
@@ -258,7 +263,10 @@ def login_second_factor(call: Call[_SecondStep]) -> Outcome:
     call.after_commit(lambda: call.counters.reset(counter))
     call.after_commit(lambda: call.counters.reset(password_counter))
     start_login(call, account, method=method)
-    return ok({"recoveryCodesLeft": len(account.recovery_codes) - (method == "recovery")})
+    left = len(account.recovery_codes) - (method == "recovery")
+    if method == "recovery" and left <= RECOVERY_CODES_LOW:
+        notify(call, account, "recovery_codes_low")
+    return ok({"recoveryCodesLeft": left})
 
 
 ACTIONS = (

@@ -176,6 +176,7 @@ def cycle() -> RequestCycle:
         accept=request.headers.get("Accept", ""),
         accept_language=request.headers.get("Accept-Language", ""),
         client_address=request.remote_addr or "",
+        user_agent=request.headers.get("User-Agent", ""),
         script_root=request.script_root,
         native=request,
     )

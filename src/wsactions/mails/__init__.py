@@ -58,6 +58,17 @@ MAIL_KINDS: tuple[str, ...] = (
     "delete",
     "account_exists",
     "invitation",
+    "security_notice",
+)
+
+#: What a ``security_notice`` mail may report (M45): catalogue messages ``notice.<event>``.
+NOTICE_EVENTS: tuple[str, ...] = (
+    "password_changed",
+    "totp_enabled",
+    "totp_disabled",
+    "recovery_codes_regenerated",
+    "recovery_codes_low",
+    "login_unlocked",
 )
 
 #: The kinds whose mail carries a link: their HTML shows it as a button (with the raw link

@@ -230,6 +230,8 @@ class Client:
         self.session = MappingSession(self.cookie)
         self.client_address = client_address
         self.subshop = subshop
+        #: What this browser sends as its User-Agent (security notices name it).
+        self.user_agent = "Mozilla/5.0 (wsactions test browser)"
         #: The opt-in token in the URL of the page this browser is on (set by :meth:`follow`).
         self.optin: str | None = None
         self.last: ActionResult | None = None
@@ -247,6 +249,7 @@ class Client:
                 optin_token=self.optin,
                 subshop=self.subshop,
                 locale=self.locale,
+                user_agent=self.user_agent,
             ),
         )
 

@@ -82,6 +82,7 @@ def cycle(request: HttpRequest) -> RequestCycle:
         accept=request.headers.get("Accept", ""),
         accept_language=request.headers.get("Accept-Language", ""),
         client_address=request.META.get("REMOTE_ADDR") or "",
+        user_agent=request.META.get("HTTP_USER_AGENT") or "",
         script_root=request.META.get("SCRIPT_NAME") or "",
         # LocaleMiddleware's choice, else the project's language
         framework_locale=getattr(request, "LANGUAGE_CODE", None)
