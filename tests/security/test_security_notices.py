@@ -103,3 +103,27 @@ def test_m45_low_recovery_codes() -> None:
         assert browser.submit("LoginSecondFactor", code=code).success
     low = [t for t in notices(shop) if "only a few are left" in t]
     assert len(low) == 1  # after the 8th: two left
+
+
+def test_m45_b2b_rights_and_budget_changes_mail_the_member() -> None:
+    """An admin's change of a member's rights (UpdateSubAccount) or of its group's
+    privileges (UpdatePrivileges) mails the member a notice; a name change does not, and the
+    admin is not told of its own changes."""
+    shop = Harness()
+    admin = shop.client()
+    boss = account_logged_in(shop, admin, "boss@a.example")
+    member = shop.create_account("emp@a.example", PW, admin=False, company_id=boss.company_id)
+    assert admin.submit(
+        "UpdatePrivileges", privilegeId="grp", createMissing="yes", privileges='{"paymentLimit": 9}'
+    ).success
+    assert notices(shop, "emp@a.example") == []  # not in the group yet
+    assert admin.submit("UpdateSubAccount", memberId=member.id, privilegeGroupId="grp").success
+    assert len(notices(shop, "emp@a.example")) == 1
+    assert admin.submit("UpdateSubAccount", memberId=member.id, displayName="Emp").success
+    assert len(notices(shop, "emp@a.example")) == 1
+    lowered = admin.submit("UpdatePrivileges", privilegeId="grp", privileges='{"paymentLimit": 5}')
+    assert lowered.success
+    texts = notices(shop, "emp@a.example")
+    assert len(texts) == 2
+    assert "changed your rights or your budget" in texts[-1]
+    assert notices(shop, "boss@a.example") == []

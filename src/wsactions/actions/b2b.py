@@ -23,7 +23,7 @@ from .._result import ActionError
 from ..models import Account, GroupDeletion, PrivilegeGroup, Privileges
 from ..security import jsontext
 from ..security.emails import EmailAddress
-from ._common import check_email, mail_allowed, mail_optin, new_id, request_locale
+from ._common import check_email, mail_allowed, mail_optin, new_id, notify, request_locale
 
 VISIBILITIES = ("private", "shared")
 GROUP_TYPES = ("global", "account")
@@ -277,6 +277,10 @@ def update_sub_account(call: Call[None]) -> Outcome:
     rights = ("admin", "privilege_group_id", "allowed_subshops")
     if any(k in changes and changes[k] != getattr(member, k) for k in rights):
         changes["rights_stamp"] = new_id()  # its sessions get a new id on their next request
+    if member.id != admin.id and any(
+        k in changes and changes[k] != getattr(member, k) for k in (*rights, "deactivated")
+    ):
+        notify(call, member, "b2b_rights_changed")  # M45
     call.accounts.update_account(member.id, changes)
     return ok()
 
@@ -358,6 +362,20 @@ def parse_privileges(raw: str) -> dict[str, Any] | None:
 def _renew_members(call: Call[Any], company: str, group_id: str, company_default: bool) -> None:
     """The members whose rights a group change touched get new session ids (next request)."""
     call.accounts.renew_rights(company, new_id(), group_id=group_id, ungrouped=company_default)
+
+
+def _notify_members(
+    call: Call[Any], admin: Account, group: PrivilegeGroup, company_default: bool
+) -> None:
+    """Mail a security notice (M45) to each member whose rights or budget a group change
+    touched (each budgeted per address)."""
+    for member in call.accounts.list_members(group.company_id):
+        if member.id == admin.id or member.admin:
+            continue
+        if member.privilege_group_id == group.id or (
+            company_default and member.privilege_group_id is None
+        ):
+            notify(call, member, "b2b_rights_changed")
 
 
 def _group_name_prepare(call: Call[Any]) -> Outcome | str:
@@ -483,6 +501,7 @@ def update_privileges(call: Call[_PrivilegeUpdate]) -> Outcome:
         accounts.restart_budget(company, group.id, call.now)
     if update or restart:
         _renew_members(call, company, group.id, "global" in (kind, group.type))
+        _notify_members(call, admin, group, "global" in (kind, group.type))
     return ok({"id": group.id})
 
 

@@ -69,6 +69,7 @@ NOTICE_EVENTS: tuple[str, ...] = (
     "recovery_codes_regenerated",
     "recovery_codes_low",
     "login_unlocked",
+    "b2b_rights_changed",
 )
 
 #: The kinds whose mail carries a link: their HTML shows it as a button (with the raw link
