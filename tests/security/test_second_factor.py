@@ -313,3 +313,51 @@ def test_m44_a_code_is_no_proof_without_a_second_factor() -> None:
     assert_fails(
         client.submit("Reauthenticate", code="123456"), ActionError("missingPassword", "password")
     )
+
+
+def test_codes_missing_code_and_account_inactive() -> None:
+    """LoginSecondFactor without a code answers missingCode; for an account deactivated
+    meanwhile accountInactive; TotpConfirm without a code missingCode: nothing changes."""
+    shop = Harness()
+    _, secret, _ = enrolled(shop)
+    browser = password_step(shop)
+    before = shop.state()
+    assert_fails(browser.submit("LoginSecondFactor", code="  "), ActionError("missingCode", "code"))
+    assert shop.state() == before
+    account = shop.accounts.find_account("ann@example.com")
+    assert account is not None
+    assert shop.accounts.update_account(account.id, {"deactivated": True})
+    shop.clock.advance(30)
+    before = shop.state()
+    assert_fails(
+        browser.submit("LoginSecondFactor", code=code(shop, secret)),
+        ActionError("accountInactive"),
+    )
+    assert shop.state() == before
+    assert not is_logged_in(browser)
+    other = Harness()
+    client = other.client()
+    account_logged_in(other, client, "bob@example.com")
+    assert client.submit("TotpSetup").success
+    before = other.state()
+    assert_fails(client.submit("TotpConfirm", code=""), ActionError("missingCode", "code"))
+    assert other.state() == before
+
+
+def test_totp_confirm_guesses_are_throttled() -> None:
+    """Wrong enrolment codes count per account: at login_throttle's limit TotpConfirm
+    answers loginBlocked even for the right code, and the factor stays off."""
+    shop = Harness()
+    client = shop.client()
+    account_logged_in(shop, client, "ann@example.com")
+    secret = client.submit("TotpSetup").data["secret"]
+    for _ in range(shop.settings.login_throttle.limit):
+        assert_fails(
+            client.submit("TotpConfirm", code="000000"), ActionError("invalidCode", "code")
+        )
+    before = shop.state()
+    assert_fails(client.submit("TotpConfirm", code=code(shop, secret)), ActionError("loginBlocked"))
+    assert shop.state() == before
+    account = shop.accounts.find_account("ann@example.com")
+    assert account is not None
+    assert not account.has_second_factor

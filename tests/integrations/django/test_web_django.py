@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import importlib
+import time
 from typing import Any
 from unittest import mock
 
@@ -276,3 +277,40 @@ def test_anonymous_page_without_a_form_writes_no_session() -> None:
     assert "sessionid" not in response.cookies
     assert Session.objects.count() == 0
     assert "sessionid" in Client().get("/account/login").cookies  # a form: a binding
+
+
+def hidden_fields(page: str, action: str) -> dict[str, str]:
+    """The hidden fields of the page's form that posts *action*."""
+    import re
+
+    for form in re.findall(r"<form\b.*?</form>", page, re.S):
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+        if fields.get("wsact") == action:
+            return fields
+    raise AssertionError(f"no {action} form")
+
+
+def test_security_page_and_second_factor_login_on_django() -> None:
+    """The pack's security page and the login page's second step work in Django with no
+    code of the host's (the shared page table and templates)."""
+    import re
+
+    import pyotp
+
+    client = logged_in()
+    page = client.get("/account/security").content.decode()
+    page = client.post("/account/security", hidden_fields(page, "TotpSetup")).content.decode()
+    found = re.search(r'id="totp-secret">([A-Z2-7]+)<', page)
+    assert found is not None
+    totp = pyotp.TOTP(found.group(1))
+    form = {**hidden_fields(page, "TotpConfirm"), "code": totp.now()}
+    done = client.post("/account/security", form).content.decode()
+    assert "Your recovery codes" in done
+    browser = Client()
+    login = hidden_fields(browser.get("/account/login").content.decode(), "Login")
+    page = browser.post(
+        "/account/login", {**login, "id": "ann@example.com", "password": PW}
+    ).content.decode()
+    second = {**hidden_fields(page, "LoginSecondFactor"), "code": totp.at(time.time() + 30)}
+    assert browser.post("/account/login", second).status_code == 303
+    assert browser.get("/customer").content == b"ann@example.com"
