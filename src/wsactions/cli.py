@@ -101,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--lang", metavar="LOCALE", help="also print each code's customer message (en, de, ...)"
     )
     commands.add_parser("demo", help="the demo shop on http://127.0.0.1:8000 (extra: demo)")
+    commands.add_parser("openapi", help="print the OpenAPI 3.1 document of the actions")
     db = commands.add_parser("db", help="schema migrations of the SQL backend", epilog=_DB_HELP)
     db_commands = db.add_subparsers(dest="db_command", required=True)
     for name, text in (
@@ -126,6 +127,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "db":
         return _db(args)
     specs = default_registry().actions
+    if args.command == "openapi":
+        from .openapi import document
+
+        json.dump(document(specs), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 0
     locale = args.lang
     if locale is not None and locale not in catalogs(_settings()).available():
         sys.stderr.write(f"wsactions actions: no messages for {locale!r}\n")
