@@ -11,6 +11,8 @@ void) and per account (``login_throttle``, a counter of its own).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -29,6 +31,10 @@ PENDING_SECONDS = 300.0
 PENDING_TRIES = 5
 #: From this many unused recovery codes on, a login with one sends a notice.
 RECOVERY_CODES_LOW = 2
+#: The account changes that turn the second factor off (TotpDisable, a support case).
+SECOND_FACTOR_OFF: Mapping[str, Any] = MappingProxyType(
+    {"totp_secret": "", "totp_pending": "", "totp_step": 0, "recovery_codes": frozenset()}
+)
 
 
 def _totp() -> Any:
@@ -143,10 +149,7 @@ def totp_disable(call: Call[None]) -> Outcome:
         return fail("notLoggedIn")
     if not account.has_second_factor:
         return fail("noSecondFactor")
-    call.accounts.update_account(
-        account.id,
-        {"totp_secret": "", "totp_pending": "", "totp_step": 0, "recovery_codes": frozenset()},
-    )
+    call.accounts.update_account(account.id, SECOND_FACTOR_OFF)
     notify(call, account, "totp_disabled")
     return ok()
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from wsactions.actions.factors import SECOND_FACTOR_OFF
+
 from ._common import config, find
 
 
@@ -23,6 +25,5 @@ class Command(BaseCommand):
         account = find(options["email"])
         if not account.has_second_factor and not account.totp_pending:
             raise CommandError(f"{account.email} has no second factor")
-        cleared = {"totp_secret": "", "totp_pending": "", "totp_step": 0, "recovery_codes": ()}
-        config().storage.accounts.update_account(account.id, cleared)
+        config().storage.accounts.update_account(account.id, SECOND_FACTOR_OFF)
         self.stdout.write(f"Removed the second factor of {account.email}.")
