@@ -288,8 +288,8 @@ def notify(call: Call[Any], account: Account, event: str) -> None:
             "client": request.client_address or "-",
             "browser": request.user_agent or "-",
         }
-        with call.ctx.storage.transaction():
-            mail_optin(call, account, "password", None, kind="security_notice", details=details)
+        # The token is one statement on its own; the mail is rendered outside any transaction.
+        mail_optin(call, account, "password", None, kind="security_notice", details=details)
 
     call.after_commit(send)
 
