@@ -309,6 +309,13 @@ class ActionRegistry:
             return self._finish(ctx, spec, parsed, Outcome(False, parsed.errors), None)
         return self._run(ctx, spec, parsed)
 
+    def refuse(self, ctx: ActionContext, code: str, field: str | None = None) -> ActionResult:
+        """The engine's answer to a request that could not even be read as a form (a
+        body that is not a JSON object, say): *code* (an engine code), with its event."""
+        if code not in ENGINE_CODES:
+            raise ValueError(f"{code!r} is not an engine code")
+        return self._refused(ctx, ActionError(code, field))
+
     def _refused(self, ctx: ActionContext, error: ActionError) -> ActionResult:
         """A form that names no runnable action (its name is not echoed)."""
         result = ActionResult("", False, (error,))

@@ -45,7 +45,7 @@ from .logins import logged_in_account
 from .mail import BackgroundMailer, ConsoleMailer, SmtpMailer
 from .models import Account, RequestInfo
 from .pages import PageTable
-from .protocols import Mailer, Session, Storage
+from .protocols import Clock, Mailer, Session, Storage
 from .settings import Settings
 from .view import TemplateView, json_answer
 
@@ -97,6 +97,12 @@ class WebRequest:
     framework_locale: str | None = None
     user_agent: str = ""
     native: Any = attrs.field(default=None, eq=False, repr=False)
+    #: The request's headers (a case-insensitive mapping: Werkzeug's, Django's); the
+    #: headless API reads its own (``X-CSRF-Token``, ``X-Session-Token``, ``Origin``).
+    headers: Mapping[str, str] = attrs.field(factory=dict, eq=False, repr=False)
+    #: The raw body of a request that is not a form (a JSON body for the headless API),
+    #: read by the adapter up to :data:`wsactions.headless.MAX_BODY` + 1 bytes.
+    body: bytes = attrs.field(default=b"", eq=False, repr=False)
 
 
 @attrs.frozen
@@ -110,12 +116,14 @@ class Host:
 
 @attrs.frozen
 class Answer:
-    """What an adapter sends back: a page (*html*), *json*, or a redirect to *location*."""
+    """What an adapter sends back: a page (*html*), *json*, or a redirect to *location*;
+    *headers* are added to the response (the headless API's CORS and ``Allow``)."""
 
     status: int
     html: str | None = None
     json: Mapping[str, Any] | None = None
     location: str | None = None
+    headers: Mapping[str, str] = attrs.field(factory=dict)
 
 
 def wants_json(accept: str) -> bool:
@@ -174,6 +182,7 @@ class AccountArea:
     the pack itself (a host overrides one file by giving one of the same name).
     *template_cache* keeps the compiled templates between worker starts (Jinja's
     bytecode cache; :meth:`from_config` makes one unless ``TEMPLATE_CACHE`` is false).
+    *clock* is the clock of every request (``None``: the system's; tests pass a fake one).
     """
 
     def __init__(
@@ -188,6 +197,7 @@ class AccountArea:
         locale_selector: Callable[[Any], str | None] | None = None,
         template_loaders: Iterable[jinja2.BaseLoader] = (),
         template_cache: jinja2.BytecodeCache | None = None,
+        clock: Clock | None = None,
     ) -> None:
         registry = registry or default_registry(settings)
         registry.settings = settings
@@ -201,6 +211,9 @@ class AccountArea:
         self.layout = layout
         self.locale_selector = locale_selector
         self.templates = _environment(tuple(template_loaders), template_cache)
+        #: The clock of every request's context (``None``: the system's); a test may set a
+        #: :class:`wsactions.testing.FakeClock` here to move a shop through time.
+        self.clock = clock
 
     @classmethod
     def from_config(
@@ -396,6 +409,7 @@ class RequestCycle:
             session=session,
             storage=area.storage,
             mailer=area.mailer,
+            clock=area.clock,
             request=RequestInfo(
                 client_address=request.client_address,
                 user_agent=request.user_agent,
@@ -427,22 +441,30 @@ class RequestCycle:
             form, follow = request.query, True
         else:
             return None
-        registry = self.area.registry
         try:
-            ran = registry.follow(self.ctx, form) if follow else registry.execute(self.ctx, form)
+            ran = self.execute(form, follow=follow)
         except StorageUnavailableError:
             return self.unavailable()
-        self.result, self._view = ran, None
         if ran is None:
             return None
-        if ran.success and ran.name == "LanguageUpdate":
-            self._set_locale(self.area.choose_locale(request, self.ctx.session))
-        spec = registry.get(ran.name)
+        spec = self.area.registry.get(ran.name)
         if wants_json(request.accept) or (spec is not None and spec.trigger == "ajax"):
             return Answer(200, json=json_answer(self.ctx, ran))
         if ran.redirect:
             return Answer(303, location=ran.redirect)
         return None
+
+    def execute(self, form: Mapping[str, Any], *, follow: bool = False) -> ActionResult | None:
+        """Run the action *form* names (a followed link's query when *follow*), keep its
+        result (:attr:`result`) and the language it chose; what :meth:`run` and the
+        headless API share. Raises :class:`StorageUnavailableError` when the database is
+        down."""
+        registry = self.area.registry
+        ran = registry.follow(self.ctx, form) if follow else registry.execute(self.ctx, form)
+        self.result, self._view = ran, None
+        if ran is not None and ran.success and ran.name == "LanguageUpdate":
+            self._set_locale(self.area.choose_locale(self.request, self.ctx.session))
+        return ran
 
     def _set_locale(self, locale: str) -> None:
         self.locale = locale
@@ -451,7 +473,7 @@ class RequestCycle:
     def unavailable(self) -> Answer:
         """The 503 answer when the database is down: a translated page, or JSON."""
         if wants_json(self.request.accept):
-            text = gettext(self.area.settings, self.locale, _UNAVAILABLE)
+            text = gettext(self.area.settings, self.locale, UNAVAILABLE)
             error: dict[str, Any] = {
                 "code": "storageUnavailable",
                 "field": None,
@@ -544,7 +566,7 @@ class RequestCycle:
         return found.render(values)
 
 
-_UNAVAILABLE = "The shop cannot be reached right now. Please try again in a few minutes."
+UNAVAILABLE = "The shop cannot be reached right now. Please try again in a few minutes."
 
 
 def _single(values: Mapping[str, Any], key: str) -> str | None:

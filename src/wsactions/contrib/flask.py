@@ -36,7 +36,7 @@ template of your own with the pack's environment (translations included).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import quote
@@ -44,7 +44,7 @@ from urllib.parse import quote
 import flask
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from .. import ActionRegistry, ActionResult, Context
+from .. import ActionRegistry, ActionResult, Context, headless
 from ..errors import ConfigurationError, StorageUnavailableError
 from ..models import Account
 from ..pages import PAGES as _PACK_PAGES
@@ -64,6 +64,7 @@ from ..web import (
 __all__ = [
     "PAGES",
     "WsActions",
+    "api",
     "area",
     "context",
     "current_account",
@@ -80,6 +81,9 @@ PAGES: dict[str, tuple[str, str]] = {
     name: ("/" + path, template) for name, (path, template) in _PACK_PAGES.items()
 }
 _EXTENSION = "wsactions"
+_API = "wsactions.api"
+#: The blueprint of the headless API (``WSACTIONS_API``).
+_API_BLUEPRINT = "wsactions_api"
 _G_CYCLE = "_wsactions_cycle"
 #: On ``flask.g``: wsactions ran Flask-WTF's check itself (CSRFProtect's hook may come later).
 _G_HOST_CHECKED = "_wsactions_host_csrf_checked"
@@ -139,6 +143,21 @@ class WsActions:
         for name, (path, _) in account_area.pages.pages.items():
             blueprint.add_url_rule("/" + path, name, _page(name), methods=["GET", "POST"])
         app.register_blueprint(blueprint)
+        api = headless.from_config(
+            account_area,
+            lambda key: config.get(f"WSACTIONS_{key}"),
+            key_name=lambda key: f"WSACTIONS_{key}",
+        )
+        app.extensions[_API] = api
+        if api is not None:
+            routes = flask.Blueprint(_API_BLUEPRINT, __name__, url_prefix=api.prefix.rstrip("/"))
+            routes.add_url_rule(
+                "/<path:path>", "api", _api, methods=["GET", "HEAD", "POST", "OPTIONS"]
+            )
+            app.register_blueprint(routes)
+            # The API checks its own CSRF header: Flask-WTF's CSRFProtect (set up before
+            # WsActions or after it) exempts its blueprint, before its own hook runs.
+            app.before_request_funcs.setdefault(None, []).insert(0, _exempt_api)
         app.before_request(_run_engine)
         app.context_processor(_template_globals)
         app.register_error_handler(StorageUnavailableError, _unavailable)
@@ -206,20 +225,69 @@ def render(template: str, /, **variables: Any) -> str:
 
 
 def _response(answer: Answer) -> WerkzeugResponse:
+    response: WerkzeugResponse
     if answer.location is not None:
-        return flask.redirect(answer.location, answer.status)
-    if answer.json is not None:
+        response = flask.redirect(answer.location, answer.status)
+    elif answer.json is not None:
         response = flask.jsonify(answer.json)
         response.status_code = answer.status
-        return response
-    if answer.status == 404:
+    elif answer.status == 404:
         flask.abort(404)
-    return flask.Response(answer.html or "", answer.status, mimetype="text/html")
+    else:
+        response = flask.Response(answer.html or "", answer.status, mimetype="text/html")
+    response.headers.update(answer.headers)
+    return response
+
+
+def api() -> headless.HeadlessApi | None:
+    """The headless API of the current application (``None`` unless ``WSACTIONS_API``)."""
+    return cast("headless.HeadlessApi | None", flask.current_app.extensions.get(_API))
+
+
+def _api(path: str) -> WerkzeugResponse:
+    """Every request below the API's prefix: :meth:`wsactions.headless.HeadlessApi.serve`."""
+    request = flask.request
+    served = api()
+    if served is None:  # pragma: no cover - the route exists only with the API
+        flask.abort(404)
+    form: Any = {}
+    body = b""
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = request.form
+    else:
+        body = request.stream.read(headless.MAX_BODY + 1)
+    web = WebRequest(
+        method=request.method,
+        path=quote(request.script_root + request.path),
+        query=request.args,
+        form=form,
+        accept=request.headers.get("Accept", ""),
+        accept_language=request.headers.get("Accept-Language", ""),
+        client_address=request.remote_addr or "",
+        user_agent=request.headers.get("User-Agent", ""),
+        script_root=request.script_root,
+        native=request,
+        headers=cast(Mapping[str, str], request.headers),  # case-insensitive
+        body=body,
+    )
+
+    def session() -> MappingSession:
+        return MappingSession(flask.session, cycle_id=_renew_host_csrf)
+
+    return _response(served.serve(web, path, session))
+
+
+def _exempt_api() -> None:
+    if flask.request.blueprint != _API_BLUEPRINT:
+        return
+    csrf = flask.current_app.extensions.get("csrf")
+    if csrf is not None:
+        csrf.exempt(flask.current_app.blueprints[_API_BLUEPRINT])
 
 
 def _run_engine() -> WerkzeugResponse | None:
     request = flask.request
-    if request.endpoint == "wsactions.static":
+    if request.endpoint == "wsactions.static" or request.blueprint == _API_BLUEPRINT:
         return None
     posted = request.method == "POST" and "wsact" in request.form
     if not posted and not (request.method == "GET" and "wsact" in request.args):

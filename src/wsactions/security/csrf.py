@@ -42,3 +42,27 @@ def tokens_equal(expected: str, given: str) -> bool:
     if not given.isascii():
         return False
     return hmac.compare_digest(expected, given)
+
+
+@functools.lru_cache(maxsize=4096)
+def api_token(key: bytes, binding: str) -> str:
+    """The headless API's CSRF token (the browser client's ``X-CSRF-Token`` header) in the
+    session with *binding*: one per session, not per action, and never a form token."""
+    return _mac(key, "wsactions.api-csrf", binding)
+
+
+def sealed(key: bytes, purpose: str, payload: str) -> str:
+    """*payload* with a MAC for *purpose* (``<payload>.<mac>``): readable, not forgeable."""
+    return f"{payload}.{_mac(key, 'wsactions.sealed', purpose, payload)}"
+
+
+def unsealed(keys: tuple[bytes, ...], purpose: str, value: str) -> str | None:
+    """The payload of a value :func:`sealed` made with one of *keys* for *purpose*, or
+    ``None`` (forged, edited, sealed for another purpose, not ASCII)."""
+    payload, _, mac = value.rpartition(".")
+    if not payload or not value.isascii():
+        return None
+    for key in keys:
+        if hmac.compare_digest(_mac(key, "wsactions.sealed", purpose, payload), mac):
+            return payload
+    return None

@@ -39,8 +39,9 @@ from typing import Any
 
 import attrs
 
-from ... import ActionRegistry
+from ... import ActionRegistry, headless
 from ...errors import ConfigurationError
+from ...headless import HeadlessApi
 from ...mail import BackgroundMailer, Mail
 from ...pages import OPTIN_PAGES, PAGES
 from ...protocols import Mailer, Storage
@@ -122,6 +123,8 @@ class WsActionsConfig:
 
     area: AccountArea
     url_prefix: str
+    #: The headless API (``WSACTIONS["API"]``), served by ``wsactions.contrib.django.api_urls``.
+    api: HeadlessApi | None = None
 
     @property
     def settings(self) -> Settings:
@@ -246,7 +249,9 @@ def get_config() -> WsActionsConfig:
         if _config is None:
             try:
                 raw = _raw()
-                _config = WsActionsConfig(area=_area(raw), url_prefix=url_prefix(raw))
+                area = _area(raw)
+                api = headless.from_config(area, _get(raw), key_name=_key_name)
+                _config = WsActionsConfig(area=area, url_prefix=url_prefix(raw), api=api)
             except ConfigurationError as error:
                 raise ImproperlyConfigured(f"wsactions: {error}") from error
         return _config

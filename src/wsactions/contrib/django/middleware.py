@@ -54,6 +54,7 @@ __all__ = [
     "cycle",
     "respond",
     "result",
+    "session",
     "template_view",
 ]
 
@@ -65,12 +66,6 @@ def cycle(request: HttpRequest) -> RequestCycle:
     found = getattr(request, _CYCLE, None)
     if isinstance(found, RequestCycle):
         return found
-    session = request.session
-
-    def cycle_id() -> None:  # what django.contrib.auth.login does: new session id and token
-        session.cycle_key()
-        rotate_token(request)
-
     def render_layout(template: str, variables: Mapping[str, Any]) -> str:
         return str(render_to_string(template, dict(variables), request))
 
@@ -93,9 +88,21 @@ def cycle(request: HttpRequest) -> RequestCycle:
         csrf_field=lambda: ("csrfmiddlewaretoken", get_token(request)),
         render_layout=render_layout,
     )
-    made = get_config().area.cycle(web, MappingSession(session, cycle_id=cycle_id), host)
+    made = get_config().area.cycle(web, session(request), host)
     setattr(request, _CYCLE, made)
     return made
+
+
+def session(request: HttpRequest) -> MappingSession:
+    """The engine's view of this request's Django session; a login or logout gives it a new
+    session key and a new CSRF token, as ``django.contrib.auth.login`` does."""
+    django_session = request.session
+
+    def cycle_id() -> None:
+        django_session.cycle_key()
+        rotate_token(request)
+
+    return MappingSession(django_session, cycle_id=cycle_id)
 
 
 def context(request: HttpRequest) -> Context:
@@ -123,13 +130,17 @@ def template_view(request: HttpRequest) -> TemplateView:
 
 def respond(answer: Answer) -> HttpResponse:
     """A Django response for an answer of the request cycle."""
+    response: HttpResponse
     if answer.location is not None:
-        redirect = HttpResponseRedirect(answer.location)
-        redirect.status_code = answer.status
-        return redirect
-    if answer.json is not None:
-        return JsonResponse(dict(answer.json), status=answer.status)
-    return HttpResponse(answer.html or "", status=answer.status)
+        response = HttpResponseRedirect(answer.location)
+        response.status_code = answer.status
+    elif answer.json is not None:
+        response = JsonResponse(dict(answer.json), status=answer.status)
+    else:
+        response = HttpResponse(answer.html or "", status=answer.status)
+    for name, value in answer.headers.items():
+        response[name] = value
+    return response
 
 
 class WsActionsMiddleware:
@@ -149,7 +160,10 @@ class WsActionsMiddleware:
         view_args: tuple[Any, ...],
         view_kwargs: dict[str, Any],
     ) -> HttpResponse | None:
-        """Run the named action (after Django's CSRF check, which runs in process_view too)."""
+        """Run the named action (after Django's CSRF check, which runs in process_view too).
+        The headless API's views run their actions themselves."""
+        if getattr(view_func, "wsactions_api", False):
+            return None
         posted = request.method == "POST" and "wsact" in request.POST
         if not posted and not (request.method == "GET" and "wsact" in request.GET):
             return None

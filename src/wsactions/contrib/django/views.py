@@ -13,15 +13,18 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
+from django.conf import settings as django_settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from ...web import STATIC_DIR, STATIC_FILES
+from ...headless import MAX_BODY
+from ...web import STATIC_DIR, STATIC_FILES, WebRequest
 from .conf import get_config
-from .middleware import current_account, cycle, respond
+from .middleware import current_account, cycle, respond, session
 
-__all__ = ["login_required", "page", "static_file"]
+__all__ = ["api", "login_required", "page", "static_file"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,6 +38,41 @@ def page(name: str) -> Callable[[HttpRequest], HttpResponse]:
 
     view.__name__ = view.__qualname__ = f"wsactions_{name}"
     return cast(Callable[[HttpRequest], HttpResponse], view)
+
+
+@csrf_exempt  # the API checks its own header (X-CSRF-Token) for the browser client
+def api(request: HttpRequest, path: str) -> HttpResponse:
+    """Every request below the headless API's prefix
+    (:meth:`wsactions.headless.HeadlessApi.serve`)."""
+    served = get_config().api
+    if served is None:
+        raise Http404("the headless API is off (WSACTIONS['API'])")
+    form: Any = {}
+    body = b""
+    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = request.POST
+    else:
+        body = request.read(MAX_BODY + 1)
+    web = WebRequest(
+        method=request.method or "GET",
+        path=request.get_full_path(),
+        query=request.GET,
+        form=form,
+        accept=request.headers.get("Accept", ""),
+        accept_language=request.headers.get("Accept-Language", ""),
+        client_address=request.META.get("REMOTE_ADDR") or "",
+        user_agent=request.META.get("HTTP_USER_AGENT") or "",
+        script_root=request.META.get("SCRIPT_NAME") or "",
+        framework_locale=getattr(request, "LANGUAGE_CODE", None)
+        or getattr(django_settings, "LANGUAGE_CODE", None),
+        native=request,
+        headers=request.headers,
+        body=body,
+    )
+    return respond(served.serve(web, path, lambda: session(request)))
+
+
+api.wsactions_api = True  # the middleware leaves it alone: it runs its actions itself
 
 
 _TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
