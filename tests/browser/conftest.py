@@ -88,20 +88,23 @@ class DemoServer:
 @pytest.fixture(scope="session")
 def server(_browser_available: None) -> Iterator[DemoServer]:
     """The demo app (production argon2 hashing, a fresh SQLite file) on a free port."""
-    with _serve() as served:
+    with serve_demo() as served:
         yield served
 
 
 @pytest.fixture(scope="session")
 def german_server(_browser_available: None) -> Iterator[DemoServer]:
     """Same as :func:`server`, for ``wsactions demo --lang de``: a German shop."""
-    with _serve(lang="de") as served:
+    with serve_demo(lang="de") as served:
         yield served
 
 
 @contextmanager
-def _serve(lang: str | None = None) -> Iterator[DemoServer]:
-    """The demo app in *lang* on a free port of 127.0.0.1, served in a thread."""
+def serve_demo(
+    lang: str | None = None, setup: Callable[[flask.Flask], None] | None = None
+) -> Iterator[DemoServer]:
+    """The demo app in *lang* on a free port of 127.0.0.1, served in a thread; *setup* may
+    add routes before it serves."""
     apps: list[flask.Flask] = []
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -111,6 +114,8 @@ def _serve(lang: str | None = None) -> Iterator[DemoServer]:
     url = f"http://127.0.0.1:{httpd.port}"
     with tempfile.TemporaryDirectory(prefix="wsactions-browser-") as data:
         app = create_app(Path(data) / "demo", base_url=url, lang=lang)
+        if setup is not None:
+            setup(app)
         apps.append(app)
         thread = threading.Thread(target=httpd.serve_forever, name="demo-server", daemon=True)
         thread.start()

@@ -116,6 +116,8 @@ def create_app(
         WSACTIONS_SHOP_NAME=_SHOP_NAMES.get(lang or "", _SHOP_NAME),
         # the session page (variables, payment lock) is for developers: not in the menu
         WSACTIONS_PAGES=(*DEFAULT_GROUPS, "session"),
+        # the headless API at /_wsa/v1/ (its document: /_wsa/v1/openapi.json)
+        WSACTIONS_API=True,
         WSACTIONS_SETTINGS={
             "customer_data_fields": frozenset({"phone", "company"}),
             **({"locales": (lang,)} if lang else {}),
