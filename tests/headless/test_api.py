@@ -27,7 +27,7 @@ from wsactions.headless import MAX_BODY
 from wsactions.logins import login_id
 from wsactions.openapi import document
 from wsactions.settings import TESTING_HASHING
-from wsactions.testing import FakeClock
+from wsactions.testing import FakeClock, Harness
 
 API = "/_wsa/v1/"
 EMAIL = "ann@example.com"
@@ -41,7 +41,7 @@ class Shop:
     def __init__(self, tmp_path: Path, **config: Any) -> None:
         self.app = flask.Flask("shop", instance_path=str(tmp_path))
         self.sent = RecordingMailer()
-        self.storage = MemoryStorage()
+        self.storage = Harness.default_storage()  # --storage: memory, SQLite, PostgreSQL
         settings = {"password_hashing": TESTING_HASHING, **config.pop("SETTINGS", {})}
         self.app.config.update(
             SECRET_KEY="headless-api-tests-secret-key-0123456789",
