@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -183,7 +185,7 @@ def test_config_tells_a_client_what_it_needs(shop: Shop) -> None:
 # the browser client -------------------------------------------------------------------------
 
 
-def test_a_browser_post_without_the_csrf_header_is_refused(shop: Shop) -> None:
+def test_c25_a_browser_post_without_the_csrf_header_is_refused(shop: Shop) -> None:
     """No header, an empty or a wrong one, another session's token, or a form token of the
     pack's in the body: 403 csrfCheckFailed, and nothing changed."""
     register(shop)
@@ -281,6 +283,42 @@ def test_messages_come_in_the_requests_language(shop: Shop) -> None:
     assert "Passwort" in body["errors"][0]["message"]
 
 
+@pytest.mark.parametrize("logged_in", [False, True], ids=["anonymous", "logged-in"])
+def test_c25_every_action_needs_the_csrf_header(shop: Shop, logged_in: bool) -> None:
+    """Every action of the registry, through the browser client, without the header or
+    with another session's token: 403 csrfCheckFailed, and nothing changed."""
+    browser = shop.browser()
+    if logged_in:
+        register(shop)
+        assert browser.post("Login", id=EMAIL, password=PW)[0] == 200
+    else:
+        browser.account()
+    other = shop.browser()
+    other.account()
+    before = snapshot(shop)
+    for spec in shop.app.extensions["wsactions"].registry.actions:
+        for headers in ({}, {"X-CSRF-Token": other.csrf}):
+            response = browser.http.post(API + "browser/" + spec.name, json={}, headers=headers)
+            body = shop.conforms("POST", API + "browser/" + spec.name, response)
+            assert response.status_code == 403, spec.name
+            assert [e["code"] for e in body["errors"]] == ["csrfCheckFailed"], spec.name
+    assert snapshot(shop) == before
+    assert browser.account()["authenticated"] is logged_in
+
+
+def test_s20_the_api_token_of_before_a_login_is_dead_after_it(shop: Shop) -> None:
+    register(shop)
+    browser = shop.browser()
+    browser.account()
+    before = browser.csrf
+    assert browser.post("Login", id=EMAIL, password=PW)[0] == 200
+    assert browser.csrf != before
+    before_state = snapshot(shop)
+    status, body = browser.post("AccountSetCustomerData", csrf=before, **{"customerData.x": "1"})
+    assert (status, [e["code"] for e in body["errors"]]) == (403, ["csrfCheckFailed"])
+    assert snapshot(shop) == before_state
+
+
 # the app client -----------------------------------------------------------------------------
 
 
@@ -310,7 +348,7 @@ def assert_token_ended(shop: Shop, app: AppClient) -> None:
     assert snapshot(shop) == before
 
 
-def test_an_app_token_ends_with_logout(shop: Shop) -> None:
+def test_s21_an_app_token_ends_with_logout(shop: Shop) -> None:
     app = logged_in_app(shop)
     token = app.token
     status, body = app.post("Logout")
@@ -319,7 +357,7 @@ def test_an_app_token_ends_with_logout(shop: Shop) -> None:
     assert_token_ended(shop, app)
 
 
-def test_an_app_token_ends_with_a_password_change_through_it(shop: Shop) -> None:
+def test_s22_an_app_token_ends_with_a_password_change_through_it(shop: Shop) -> None:
     app = logged_in_app(shop)
     status, body = app.post(
         "ResetPassword", passwordAuth=PW, newPassword=NEW_PW, newPasswordRepeat=NEW_PW
@@ -329,7 +367,7 @@ def test_an_app_token_ends_with_a_password_change_through_it(shop: Shop) -> None
     assert_token_ended(shop, app)
 
 
-def test_an_app_token_ends_with_a_password_change_elsewhere(shop: Shop) -> None:
+def test_s22_an_app_token_ends_with_a_password_change_elsewhere(shop: Shop) -> None:
     app = logged_in_app(shop)
     browser = shop.browser()
     assert browser.post("Login", id=EMAIL, password=PW)[0] == 200
@@ -350,7 +388,7 @@ def test_an_app_token_ends_after_the_logins_lifetime(shop: Shop) -> None:
     assert_token_ended(shop, app)
 
 
-def test_an_app_token_ends_when_the_login_is_ended_elsewhere(shop: Shop) -> None:
+def test_s21_an_app_token_ends_when_the_login_is_ended_elsewhere(shop: Shop) -> None:
     app = logged_in_app(shop)
     browser = shop.browser()
     assert browser.post("Login", id=EMAIL, password=PW)[0] == 200
@@ -432,6 +470,31 @@ def test_an_app_login_with_a_second_factor_is_a_flow(shop: Shop) -> None:
     assert (status, body["meta"]["authenticated"], body["meta"]["flow"]) == (200, True, None)
     assert len(app.token) == 43
     assert app.account()["account"]["hasSecondFactor"] is True
+
+
+def test_one_pending_token_in_16_threads_logs_in_once(shop: Shop) -> None:
+    """The pending login is the app's to keep: 16 requests with the same token and the
+    same code at once log in exactly once (the code's step is used up)."""
+    app = logged_in_app(shop)
+    totp = enable_totp(shop, app)
+    assert app.post("Logout")[0] == 200
+    app.token = ""
+    assert app.post("Login", id=EMAIL, password=PW)[0] == 401
+    pending, code = app.token, totp.at(time.time() + 30)
+    barrier = threading.Barrier(16)
+
+    def attempt(_: int) -> int:
+        http = shop.app.test_client(use_cookies=False)
+        barrier.wait()
+        response = http.post(
+            API + "app/LoginSecondFactor", json={"code": code}, headers={"X-Session-Token": pending}
+        )
+        return response.status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(attempt, range(16)))
+    assert statuses.count(200) == 1, statuses
+    assert len(shop.storage.logins.list_logins(shop.account().id)) == 1
 
 
 def test_a_stale_login_gets_the_reauthentication_flow(shop: Shop) -> None:
@@ -535,7 +598,7 @@ def test_values_of_any_shape_get_a_code(shop: Shop, values: dict[str, Any]) -> N
     assert snapshot(shop) == before
 
 
-def test_a_form_body_works_and_control_fields_are_the_apis(shop: Shop) -> None:
+def test_c27_a_form_body_works_and_control_fields_are_the_apis(shop: Shop) -> None:
     """A form body runs like JSON; ``wsact`` in the body cannot switch the action, and
     ``wstarget`` gives no redirect."""
     register(shop)
