@@ -719,3 +719,35 @@ def test_the_api_is_off_unless_configured(tmp_path: Path) -> None:
     assert app.test_client().get(API + "config").status_code == 404
     response = app.test_client().post(API + "app/Login", json={"id": EMAIL, "password": PW})
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("order", ["before", "after"])
+def test_flask_wtf_csrf_protect_leaves_the_api_to_its_own_check(tmp_path: Path, order: str) -> None:
+    """CSRFProtect set up before WsActions or after it: the API's browser client needs
+    its X-CSRF-Token (not Flask-WTF's token), and the pack's forms keep Flask-WTF's check."""
+    from flask_wtf.csrf import CSRFProtect
+
+    app = flask.Flask("wtf", instance_path=str(tmp_path))
+    app.config.update(
+        SECRET_KEY="k" * 40,
+        WSACTIONS_BASE_URL="http://localhost",
+        WSACTIONS_API=True,
+        WSACTIONS_SETTINGS={"password_hashing": TESTING_HASHING},
+    )
+    storage = MemoryStorage()
+    if order == "before":
+        CSRFProtect(app)
+    WsActions(app, storage=storage, mailer=RecordingMailer())
+    if order == "after":
+        CSRFProtect(app)
+    http = app.test_client()
+    csrf = http.get(API + "browser/account").json["meta"]["csrfToken"]
+    values = {"email": EMAIL, "password": PW, "passwordRepeat": PW}
+    refused = http.post(API + "browser/AccountRegister", json=values)
+    assert refused.status_code == 403
+    assert refused.json["errors"][0]["code"] == "csrfCheckFailed"
+    done = http.post(API + "browser/AccountRegister", json=values, headers={"X-CSRF-Token": csrf})
+    assert done.status_code == 200, done.get_data(as_text=True)
+    assert storage.accounts.find_account(EMAIL) is not None
+    page = http.post("/account/login", data={"wsact": "Login", "id": EMAIL, "password": PW})
+    assert page.status_code == 400  # Flask-WTF's refusal: the pack's forms stay protected
