@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from wsactions import Account, ActionError, ActionResult
+from wsactions.backends.memory import MemoryStorage
+from wsactions.errors import StorageUnavailableError
 from wsactions.testing import Client, Harness
 
 #: A password every path accepts (long, not common, no context words).
@@ -54,3 +56,16 @@ def tokens_but_notices(shop: Harness) -> dict[str, Any]:
                 noticed.add(hash_token(token))
     tokens: dict[str, Any] = shop.state()["tokens"]
     return {key: record for key, record in tokens.items() if key not in noticed}
+
+
+class DownStorage(MemoryStorage):
+    """A database that does not answer: reading accounts or logins raises
+    :class:`StorageUnavailableError` (what the SQL backends raise)."""
+
+    @property
+    def accounts(self) -> Any:
+        raise StorageUnavailableError("the database did not answer")
+
+    @property
+    def logins(self) -> Any:
+        raise StorageUnavailableError("the database did not answer")

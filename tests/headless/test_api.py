@@ -20,11 +20,11 @@ import pytest
 from openapi_spec_validator import validate
 from werkzeug.datastructures import MultiDict
 
-from helpers import PW
+from helpers import PW, DownStorage
 from wsactions import RecordingMailer
 from wsactions.backends.memory import MemoryStorage
 from wsactions.contrib.flask import WsActions
-from wsactions.errors import ConfigurationError, StorageUnavailableError
+from wsactions.errors import ConfigurationError
 from wsactions.headless import MAX_BODY
 from wsactions.logins import login_id
 from wsactions.openapi import document
@@ -615,22 +615,10 @@ def test_c27_a_form_body_works_and_control_fields_are_the_apis(shop: Shop) -> No
     assert [e["code"] for e in response.json["errors"]] == ["duplicateParameter"]
 
 
-class Down(MemoryStorage):
-    """A database that does not answer."""
-
-    @property
-    def accounts(self) -> Any:
-        raise StorageUnavailableError("the database did not answer")
-
-    @property
-    def logins(self) -> Any:
-        raise StorageUnavailableError("the database did not answer")
-
-
 def test_a_database_that_is_down_answers_503(tmp_path: Path) -> None:
     """Down while the app's token is looked up, and while the action runs."""
     shop = Shop(tmp_path)
-    shop.app.extensions["wsactions"].storage = Down()
+    shop.app.extensions["wsactions"].storage = DownStorage()
     http = shop.app.test_client(use_cookies=False)
     messages = []
     for headers in ({"X-Session-Token": "t" * 43, "Accept-Language": "de"}, {}):

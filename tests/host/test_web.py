@@ -9,9 +9,10 @@ from unittest import mock
 
 import pytest
 
+from helpers import DownStorage
 from wsactions import MappingSession, RecordingMailer
 from wsactions.backends.memory import MemoryStorage
-from wsactions.errors import ConfigurationError, StorageUnavailableError
+from wsactions.errors import ConfigurationError
 from wsactions.pages import PageTable
 from wsactions.testing import TEST_SECRET_KEY, testing_settings
 from wsactions.web import AccountArea, Formats, Host, WebRequest, wants_json
@@ -205,14 +206,7 @@ class TestLayout:
 class TestUnavailable:
     """A database that is down is a 503 in the request's language, never a 500."""
 
-    class Down(MemoryStorage):
-        @property
-        def accounts(self) -> Any:
-            raise StorageUnavailableError("the database did not answer")
-
-        @property
-        def logins(self) -> Any:
-            raise StorageUnavailableError("the database did not answer")
+    Down = DownStorage
 
     def test_action_answers_503(self) -> None:
         area = make_area(STORAGE=self.Down(), SETTINGS={"locales": ("de",)})

@@ -21,11 +21,11 @@ import pytest
 
 import wsactions.optin
 import wsactions.web
+from helpers import DownStorage
 from pagetext import english_words, shown_text
 from wsactions import GuestCheckout, MappingSession, RecordingMailer, Settings
 from wsactions.actions.payment import save_card
 from wsactions.backends.memory import MemoryStorage
-from wsactions.errors import StorageUnavailableError
 from wsactions.i18n import catalogs
 from wsactions.models import PrivilegeGroup, Privileges
 from wsactions.pages import GROUPS
@@ -595,17 +595,8 @@ def test_session_page(shop: Shop) -> None:
 def test_unavailable_page(pages: Pages) -> None:
     """The 503 page when the database is down."""
 
-    class Down(MemoryStorage):
-        @property
-        def accounts(self) -> Any:
-            raise StorageUnavailableError("the database did not answer")
-
-        @property
-        def logins(self) -> Any:
-            raise StorageUnavailableError("the database did not answer")
-
     shop = Shop(pages)
-    shop.area.storage = Down()
+    shop.area.storage = DownStorage()
     session = {"_wsa.account": "someone", "_wsa.login": "secret"}
     cycle = shop.area.cycle(
         WebRequest(method="GET", path="/account/", accept_language="de"), MappingSession(session)

@@ -184,25 +184,33 @@ def cycle() -> RequestCycle:
     if found is not None:
         return cast(RequestCycle, found)
     request = flask.request
+    web = _web_request(request.form if request.method == "POST" else {})
+    host = Host(csrf_field=_host_csrf, render_layout=_render_layout)
+    made = area().cycle(web, MappingSession(flask.session, cycle_id=_renew_host_csrf), host)
+    setattr(flask.g, _G_CYCLE, made)
+    return made
+
+
+def _web_request(form: Any, body: bytes = b"") -> WebRequest:
+    """The cycle's view of the current Flask request, with *form* (and a JSON *body*)."""
+    request = flask.request
     here = quote(request.script_root + request.path)
     if request.query_string:
         here += "?" + request.query_string.decode("latin-1")
-    web = WebRequest(
+    return WebRequest(
         method=request.method,
         path=here,
         query=request.args,
-        form=request.form if request.method == "POST" else {},
+        form=form,
         accept=request.headers.get("Accept", ""),
         accept_language=request.headers.get("Accept-Language", ""),
         client_address=request.remote_addr or "",
         user_agent=request.headers.get("User-Agent", ""),
         script_root=request.script_root,
         native=request,
+        headers=cast(Mapping[str, str], request.headers),  # case-insensitive
+        body=body,
     )
-    host = Host(csrf_field=_host_csrf, render_layout=_render_layout)
-    made = area().cycle(web, MappingSession(flask.session, cycle_id=_renew_host_csrf), host)
-    setattr(flask.g, _G_CYCLE, made)
-    return made
 
 
 def context() -> Context:
@@ -256,20 +264,7 @@ def _api(path: str) -> WerkzeugResponse:
         form = request.form
     else:
         body = request.stream.read(headless.MAX_BODY + 1)
-    web = WebRequest(
-        method=request.method,
-        path=quote(request.script_root + request.path),
-        query=request.args,
-        form=form,
-        accept=request.headers.get("Accept", ""),
-        accept_language=request.headers.get("Accept-Language", ""),
-        client_address=request.remote_addr or "",
-        user_agent=request.headers.get("User-Agent", ""),
-        script_root=request.script_root,
-        native=request,
-        headers=cast(Mapping[str, str], request.headers),  # case-insensitive
-        body=body,
-    )
+    web = _web_request(form, body)
 
     def session() -> MappingSession:
         return MappingSession(flask.session, cycle_id=_renew_host_csrf)

@@ -56,6 +56,7 @@ __all__ = [
     "result",
     "session",
     "template_view",
+    "web_request",
 ]
 
 _CYCLE = "_wsactions_cycle"
@@ -66,14 +67,29 @@ def cycle(request: HttpRequest) -> RequestCycle:
     found = getattr(request, _CYCLE, None)
     if isinstance(found, RequestCycle):
         return found
+
     def render_layout(template: str, variables: Mapping[str, Any]) -> str:
         return str(render_to_string(template, dict(variables), request))
 
-    web = WebRequest(
+    host = Host(
+        csrf_field=lambda: ("csrfmiddlewaretoken", get_token(request)),
+        render_layout=render_layout,
+    )
+    made = get_config().area.cycle(web_request(request), session(request), host)
+    setattr(request, _CYCLE, made)
+    return made
+
+
+def web_request(request: HttpRequest, *, form: Any = None, body: bytes = b"") -> WebRequest:
+    """The cycle's view of a Django request; *form* replaces the posted form (the API
+    reads a JSON *body* instead)."""
+    if form is None:
+        form = request.POST if request.method == "POST" else {}
+    return WebRequest(
         method=request.method or "GET",
         path=request.get_full_path(),
         query=request.GET,
-        form=request.POST if request.method == "POST" else {},
+        form=form,
         accept=request.headers.get("Accept", ""),
         accept_language=request.headers.get("Accept-Language", ""),
         client_address=request.META.get("REMOTE_ADDR") or "",
@@ -83,14 +99,9 @@ def cycle(request: HttpRequest) -> RequestCycle:
         framework_locale=getattr(request, "LANGUAGE_CODE", None)
         or getattr(django_settings, "LANGUAGE_CODE", None),
         native=request,
+        headers=request.headers,
+        body=body,
     )
-    host = Host(
-        csrf_field=lambda: ("csrfmiddlewaretoken", get_token(request)),
-        render_layout=render_layout,
-    )
-    made = get_config().area.cycle(web, session(request), host)
-    setattr(request, _CYCLE, made)
-    return made
 
 
 def session(request: HttpRequest) -> MappingSession:

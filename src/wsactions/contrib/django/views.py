@@ -13,16 +13,15 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
-from django.conf import settings as django_settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ...headless import MAX_BODY
-from ...web import STATIC_DIR, STATIC_FILES, WebRequest
+from ...web import STATIC_DIR, STATIC_FILES
 from .conf import get_config
-from .middleware import current_account, cycle, respond, session
+from .middleware import current_account, cycle, respond, session, web_request
 
 __all__ = ["api", "login_required", "page", "static_file"]
 
@@ -53,22 +52,7 @@ def api(request: HttpRequest, path: str) -> HttpResponse:
         form = request.POST
     else:
         body = request.read(MAX_BODY + 1)
-    web = WebRequest(
-        method=request.method or "GET",
-        path=request.get_full_path(),
-        query=request.GET,
-        form=form,
-        accept=request.headers.get("Accept", ""),
-        accept_language=request.headers.get("Accept-Language", ""),
-        client_address=request.META.get("REMOTE_ADDR") or "",
-        user_agent=request.META.get("HTTP_USER_AGENT") or "",
-        script_root=request.META.get("SCRIPT_NAME") or "",
-        framework_locale=getattr(request, "LANGUAGE_CODE", None)
-        or getattr(django_settings, "LANGUAGE_CODE", None),
-        native=request,
-        headers=request.headers,
-        body=body,
-    )
+    web = web_request(request, form=form, body=body)
     return respond(served.serve(web, path, lambda: session(request)))
 
 
