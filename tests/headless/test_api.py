@@ -739,3 +739,33 @@ def test_flask_wtf_csrf_protect_leaves_the_api_to_its_own_check(tmp_path: Path, 
     assert storage.accounts.find_account(EMAIL) is not None
     page = http.post("/account/login", data={"wsact": "Login", "id": EMAIL, "password": PW})
     assert page.status_code == 400  # Flask-WTF's refusal: the pack's forms stay protected
+
+
+def test_an_admins_account_lists_the_company(tmp_path: Path) -> None:
+    """The demo's company admin through the app client: members and privilege groups; an
+    employee sees neither."""
+    from wsactions.contrib.demo import DEMO_ADMIN, DEMO_EMPLOYEE, DEMO_PASSWORD, create_app
+
+    app = create_app(tmp_path / "demo", base_url="http://localhost")
+    try:
+        http = app.test_client(use_cookies=False)
+        for email, admin in ((DEMO_ADMIN, True), (DEMO_EMPLOYEE, False)):
+            login = http.post(API + "app/Login", json={"id": email, "password": DEMO_PASSWORD})
+            assert login.status_code == 200, login.json
+            token = login.json["meta"]["sessionToken"]
+            account = http.get(API + "app/account", headers={"X-Session-Token": token}).json
+            account = account["account"]
+            assert account["isAdmin"] is admin
+            if admin:
+                emails = {m["email"] for m in account["members"]}
+                assert {DEMO_ADMIN, DEMO_EMPLOYEE} <= emails
+                assert account["privilegeGroups"]
+                assert all(set(g) == {"id", "name", "type"} for g in account["privilegeGroups"])
+            else:
+                assert "members" not in account
+                assert "privilegeGroups" not in account
+            dumped = json.dumps(account)
+            assert DEMO_PASSWORD not in dumped
+            assert "argon2" not in dumped  # no password hash
+    finally:
+        app.extensions["wsactions"].storage.close()
