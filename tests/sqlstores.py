@@ -13,13 +13,17 @@ import functools
 import os
 import secrets
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
 
 from wsactions.backends.sql import SqlStorage, create_all
+from wsactions.backends.sql.engine import BEGIN
 
 POSTGRES_URL = os.environ.get(
     "WSACTIONS_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -108,3 +112,47 @@ def _drop_schemas() -> None:
         for name in _SCHEMAS:
             connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
     engine.dispose()
+
+
+CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+class Counted:
+    """The statements (and transactions) one block ran."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+        self.transactions = 0
+
+    @property
+    def writes(self) -> list[str]:
+        return [s for s in self.statements if not s.startswith("SELECT")]
+
+    def __repr__(self) -> str:
+        return f"{self.transactions} transactions: {self.statements}"
+
+
+@contextmanager
+def counting(storage: SqlStorage) -> Iterator[Counted]:
+    """Count what *storage* runs inside the block (BEGIN and COMMIT are not statements)."""
+    counted = Counted()
+    engine = storage._base_engine
+
+    def statement(conn: Any, cursor: Any, text: str, *args: Any) -> None:
+        words = text.split()
+        if words and words[0].upper() not in CONTROL:
+            counted.statements.append(" ".join(words[:4]))
+            if conn.info.get(BEGIN) == "" and words[0].upper() != "SELECT":
+                counted.transactions += 1  # a write sent alone: a transaction by itself
+
+    def commit(conn: Any) -> None:
+        if conn.info.get(BEGIN) != "":  # not a connection that sends statements alone
+            counted.transactions += 1
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    try:
+        yield counted
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", commit)

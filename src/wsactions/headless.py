@@ -50,7 +50,7 @@ from .actions.factors import PENDING_TRIES
 from .errors import ConfigurationError, StorageUnavailableError
 from .i18n import gettext, negotiate, offered_locales
 from .logins import login_id
-from .models import Account
+from .models import Account, LoginRecord
 from .openapi import BROWSER_ONLY, CLIENTS, CSRF_HEADER, DEFAULT_PREFIX, TOKEN_HEADER, document
 from .protocols import Session
 from .security.csrf import api_token, form_token, sealed, unsealed
@@ -92,6 +92,13 @@ _STATUS = {
     "loginBlocked": 429,
     "tooManyRequests": 429,
 }
+
+
+class _Unknown:
+    """Not known yet whether the session is logged in: ask (:meth:`RequestCycle.account`)."""
+
+
+_UNKNOWN = _Unknown()
 _PRIVATE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 _PUBLIC = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"}
 
@@ -260,9 +267,9 @@ class HeadlessApi:
         if name == "account":
             if request.method not in ("GET", "HEAD"):
                 return _not_allowed("GET")
-            session, incoming = self._session(client, request, browser_session)
+            session, incoming, found = self._session(client, request, browser_session)
             cycle = self.area.cycle(request, session, host)
-            account = cycle.account()
+            account = cycle.account(found=found)
             answer = {
                 "authenticated": account is not None,
                 "account": None if account is None else account_json(cycle, account),
@@ -274,46 +281,54 @@ class HeadlessApi:
         spec = self.area.registry.get(name)
         if client == "app" and spec is not None and spec.name in BROWSER_ONLY:
             name, spec = "", None  # the engine answers unknownAction
-        session, incoming = self._session(client, request, browser_session)
+        session, incoming, found = self._session(client, request, browser_session)
         fields = _fields(request)
         form: dict[str, Any] = {}
         if fields is not None:
             form = {k: v for k, v in fields.items() if k not in _IGNORED}
         form["wsact"] = name
+        cycle = self.area.cycle(attrs.evolve(request, form=form), session, host)
+        known: Account | _Unknown | None = _UNKNOWN
+        if found is not None:  # an app's token, read already: checked once, not read again
+            known = cycle.account(found=found)  # (an ended login is logged out here)
         token = self._csrf(client, request, session, spec.name) if spec is not None else ""
         if token:
             form["wscsrf"] = token
-        cycle = self.area.cycle(attrs.evolve(request, form=form), session, host)
+        before = _login_state(session)
         result = (None if fields is None else cycle.execute(form)) or self.area.registry.refuse(
             cycle.ctx, "invalidParameter"
         )
-        meta = self._meta(client, cycle, result, incoming)
+        if _login_state(session) != before:
+            known = _UNKNOWN  # logged in or out, or a new stamp: ask again
+        meta = self._meta(client, cycle, result, incoming, known)
         answer = {**json_answer(cycle.ctx, result), "meta": meta}
         return Answer(status_of(result), json=answer, headers=_PRIVATE)
 
     def _session(
         self, client: str, request: WebRequest, browser_session: Callable[[], Session]
-    ) -> tuple[Session, str]:
-        """The session of this request, and the app's token it came with."""
+    ) -> tuple[Session, str, tuple[LoginRecord, Account | None] | None]:
+        """The session of this request, the app's token it came with, and the login and
+        account that token names (``None``: not read)."""
         if client == "browser":
-            return browser_session(), ""
+            return browser_session(), "", None
         session = MappingSession()
         token = request.headers.get(TOKEN_HEADER) or ""
         if not token or len(token) > _MAX_TOKEN or not token.isascii():
-            return session, ""
+            return session, "", None
         if token.startswith("p."):
             pending = self._unseal_pending(token)
             if pending is not None:
                 session.set_pending_login(pending)
-            return session, token
+            return session, token, None
         found = self.area.storage.logins.get_login_account(login_id(token))
-        if found is not None:
-            login, account = found
-            if account is not None and login.account_id == account.id:
-                # Every change of the security stamp ends the account's logins (or, for an
-                # address change, keeps this one): an existing record means a current stamp.
-                session.log_in(account.id, account.security_stamp, account.rights_stamp, token)
-        return session, token
+        if found is None:
+            return session, token, None
+        login, account = found
+        if account is not None and login.account_id == account.id:
+            # Every change of the security stamp ends the account's logins (or, for an
+            # address change, keeps this one): an existing record means a current stamp.
+            session.log_in(account.id, account.security_stamp, account.rights_stamp, token)
+        return session, token, found
 
     def _csrf(self, client: str, request: WebRequest, session: Session, action: str) -> str:
         """The form token the engine checks: an app's request needs none (it has no cookie
@@ -333,10 +348,15 @@ class HeadlessApi:
 
     # meta ----------------------------------------------------------------------------------
     def _meta(
-        self, client: str, cycle: RequestCycle, result: ActionResult | None, incoming: str
+        self,
+        client: str,
+        cycle: RequestCycle,
+        result: ActionResult | None,
+        incoming: str,
+        known: Account | _Unknown | None = _UNKNOWN,
     ) -> dict[str, Any]:
         session = cycle.ctx.session
-        account = cycle.account()
+        account = cycle.account() if isinstance(known, _Unknown) else known
         now = cycle.ctx.clock.now()
         pending = session.pending_login if account is None else None
         if pending is not None and (pending[1] < now or pending[2] >= PENDING_TRIES):
@@ -399,6 +419,10 @@ class HeadlessApi:
             if client == "app"
             else {"authenticated": False, "flow": None, "csrfToken": ""},
         }
+
+
+def _login_state(session: Session) -> tuple[str | None, str | None, str | None]:
+    return session.account_id, session.login_secret, session.security_stamp
 
 
 def _not_allowed(method: str) -> Answer:

@@ -45,6 +45,12 @@ __all__ = [
 SWEEP_BATCH = 500
 
 
+class _Read:
+    """``logged_in_account(found=...)`` left out: read the login."""
+
+
+_READ = _Read()
+
 #: A login is marked as seen at most this often (seconds): one write per minute, not per request.
 TOUCH_INTERVAL = 60.0
 
@@ -54,8 +60,17 @@ def login_id(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def logged_in_account(ctx: ActionContext, *, for_update: bool = False) -> Account | None:
+def logged_in_account(
+    ctx: ActionContext,
+    *,
+    for_update: bool = False,
+    found: tuple[LoginRecord, Account | None] | _Read | None = _READ,
+) -> Account | None:
     """The session's account if its login record exists and the account may still log in.
+
+    *found* is what ``storage.logins.get_login_account`` answered for this session's
+    login, when the caller read it already (the headless API's token lookup): it is
+    checked like a fresh read, without reading again.
 
     A session whose login record was ended (Logout elsewhere, a password
     change, deactivation) or has expired (``Settings.login_lifetime``), whose
@@ -70,11 +85,12 @@ def logged_in_account(ctx: ActionContext, *, for_update: bool = False) -> Accoun
         return None
     storage = ctx.storage
     secret = session.login_secret
-    found = (
-        storage.logins.get_login_account(login_id(secret), for_update=for_update)
-        if secret
-        else None
-    )
+    if isinstance(found, _Read):
+        found = (
+            storage.logins.get_login_account(login_id(secret), for_update=for_update)
+            if secret
+            else None
+        )
     login, account = found if found is not None else (None, None)
     now = ctx.clock.now()
     if login is not None and ctx.settings.login_lifetime.expired(login, now):

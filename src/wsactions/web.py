@@ -43,7 +43,7 @@ from .events import log_event
 from .i18n import country_name, gettext, match_locale, negotiate, offered_locales
 from .logins import logged_in_account
 from .mail import BackgroundMailer, ConsoleMailer, SmtpMailer
-from .models import Account, RequestInfo
+from .models import Account, LoginRecord, RequestInfo
 from .pages import PageTable
 from .protocols import Clock, Mailer, Session, Storage
 from .settings import Settings
@@ -421,13 +421,22 @@ class RequestCycle:
         self._view: TemplateView | None = None
         self._account: tuple[tuple[Any, ...], Account | None] | None = None
 
-    def account(self) -> Account | None:
+    def account(self, *, found: tuple[LoginRecord, Account | None] | None = None) -> Account | None:
         """The logged-in customer's account (:func:`wsactions.logins.logged_in_account`),
-        read once for this request and again after any action ran."""
+        read once for this request and again after any action ran. *found*: the login
+        and account the caller read already for this session (checked, not read again)."""
         session = self.ctx.session
         key = (self.area.registry.generation, session.account_id, session.login_secret)
+        if found is not None:
+            self._account = None
         if self._account is None or self._account[0] != key:
-            self._account = (key, logged_in_account(self.ctx))
+            checked = (
+                logged_in_account(self.ctx)
+                if found is None
+                else logged_in_account(self.ctx, found=found)
+            )
+            key = (self.area.registry.generation, session.account_id, session.login_secret)
+            self._account = (key, checked)
         return self._account[1]
 
     # the action ------------------------------------------------------------------------

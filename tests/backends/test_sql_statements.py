@@ -5,62 +5,16 @@ page none; AddressCreate and registration in 2 transactions)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
 
 import pytest
-from sqlalchemy import event
 
 import sqlstores
 from helpers import PW
+from sqlstores import counting
 from strategies import DE
 from wsactions.backends.sql import SqlStorage
-from wsactions.backends.sql.engine import BEGIN
 from wsactions.testing import Client, Harness
-
-CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
-
-
-class Counted:
-    """The statements (and transactions) one block ran."""
-
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-        self.transactions = 0
-
-    @property
-    def writes(self) -> list[str]:
-        return [s for s in self.statements if not s.startswith("SELECT")]
-
-    def __repr__(self) -> str:
-        return f"{self.transactions} transactions: {self.statements}"
-
-
-@contextmanager
-def counting(storage: SqlStorage) -> Iterator[Counted]:
-    """Count what *storage* runs inside the block (BEGIN and COMMIT are not statements)."""
-    counted = Counted()
-    engine = storage._base_engine
-
-    def statement(conn: Any, cursor: Any, text: str, *args: Any) -> None:
-        words = text.split()
-        if words and words[0].upper() not in CONTROL:
-            counted.statements.append(" ".join(words[:4]))
-            if conn.info.get(BEGIN) == "" and words[0].upper() != "SELECT":
-                counted.transactions += 1  # a write sent alone: a transaction by itself
-
-    def commit(conn: Any) -> None:
-        if conn.info.get(BEGIN) != "":  # not a connection that sends statements alone
-            counted.transactions += 1
-
-    event.listen(engine, "before_cursor_execute", statement)
-    event.listen(engine, "commit", commit)
-    try:
-        yield counted
-    finally:
-        event.remove(engine, "before_cursor_execute", statement)
-        event.remove(engine, "commit", commit)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -769,3 +769,36 @@ def test_an_admins_account_lists_the_company(tmp_path: Path) -> None:
             assert "argon2" not in dumped  # no password hash
     finally:
         app.extensions["wsactions"].storage.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_statements_an_api_request_costs(tmp_path: Path, backend: str) -> None:
+    """An app's token is read once and then only checked: the account as JSON is 4 reads
+    (the login with its account, addresses, logins, cards) and no write; an action adds
+    one read of the login to the action's own statements (its locked read); config and
+    the document touch no database."""
+    import sqlstores
+
+    storage = sqlstores.sqlite_storage() if backend == "sqlite" else sqlstores.postgres_storage()
+    try:
+        shop = Shop(tmp_path, SETTINGS={"customer_data_fields": frozenset({"note"})})
+        shop.app.extensions["wsactions"].storage = shop.storage = storage
+        app = logged_in_app(shop)
+        headers = {"X-Session-Token": app.token}
+        with sqlstores.counting(storage) as counted:
+            response = app.http.get(API + "app/account", headers=headers)
+        assert response.json["authenticated"] is True
+        assert len(counted.statements) == 4, counted
+        assert counted.writes == []
+        with sqlstores.counting(storage) as counted:
+            status, _ = app.post("AccountSetCustomerData", **{"customerData.note": "x"})
+        assert status == 200
+        logins = [s for s in counted.statements if "logins" in s]
+        assert len(logins) == 2, counted
+        assert len(counted.writes) == 1, counted
+        with sqlstores.counting(storage) as counted:
+            assert app.http.get(API + "config").status_code == 200
+            assert app.http.get(API + "openapi.json").status_code == 200
+        assert counted.statements == []
+    finally:
+        storage.close()
