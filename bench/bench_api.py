@@ -9,8 +9,11 @@ rounds of, each the median of 200 requests:
 - one action: AccountSetCustomerData through ``POST /_wsa/v1/app/…`` and
   ``/browser/…`` (JSON body), next to the same action as the pack's form post (303).
 
-Prints medians in µs and the ratios API / form. The API reads the login twice for an app
-token (once to restore the session, once as every request checks it).
+Prints medians in µs and the ratios API / form. The account as JSON reads the addresses,
+logins and cards (the pack's overview page renders them too); an action through the API
+reads the login once more than the form post (the app's token lookup, or for the browser
+client the state it answers in ``meta``) and answers JSON with messages instead of a
+redirect.
 """
 
 from __future__ import annotations
