@@ -164,6 +164,14 @@ class Session(Protocol):
     def set_pending_login(self, pending: tuple[str, float, int] | None) -> None:
         """Record (or with ``None`` forget) the login waiting for its second factor."""
 
+    @property
+    def pending_code(self) -> tuple[str, float] | None:
+        """A login code this browser asked for (LoginCodeRequest): (a random nonce the
+        mailed code is bound to, until when); ``None`` without one."""
+
+    def set_pending_code(self, pending: tuple[str, float] | None) -> None:
+        """Record (or with ``None`` forget) the login code this browser asked for."""
+
 
 class AccountRecords(Protocol):
     """**Protocol**: accounts, unique by ``email_key``."""

@@ -27,6 +27,7 @@ _LOCK = "_wsa.lock"
 _GUEST = "_wsa.guest"
 _LOCALE = "_wsa.locale"
 _PENDING = "_wsa.pending"
+_CODE = "_wsa.code"
 _VAR = "wsv."
 
 
@@ -81,6 +82,7 @@ class MappingSession:
         self._data[_LOGIN] = login_secret
         self._data.pop(_GUEST, None)
         self._data.pop(_PENDING, None)
+        self._data.pop(_CODE, None)
 
     @property
     def rights_stamp(self) -> str | None:
@@ -101,6 +103,7 @@ class MappingSession:
         self._data.pop(_LOGIN, None)
         self._data.pop(_GUEST, None)
         self._data.pop(_PENDING, None)
+        self._data.pop(_CODE, None)
         self.rotate()
 
     # payment lock --------------------------------------------------------
@@ -138,6 +141,26 @@ class MappingSession:
             self._data.pop(_PENDING, None)
         else:
             self._data[_PENDING] = list(pending)
+
+    @property
+    def pending_code(self) -> tuple[str, float] | None:
+        """A login code this browser asked for: (nonce, until)."""
+        value = self._data.get(_CODE)
+        if (
+            isinstance(value, list | tuple)
+            and len(value) == 2
+            and isinstance(value[0], str)
+            and isinstance(value[1], int | float)
+        ):
+            return value[0], float(value[1])
+        return None
+
+    def set_pending_code(self, pending: tuple[str, float] | None) -> None:
+        """Record (or with ``None`` forget) the login code this browser asked for."""
+        if pending is None:
+            self._data.pop(_CODE, None)
+        else:
+            self._data[_CODE] = list(pending)
 
     # language ------------------------------------------------------------
     @property

@@ -111,6 +111,11 @@ class RateLimit:
     window: float = attrs.field(validator=_positive)
 
 
+def _code_style(inst: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    if value not in ("digits", "letters"):
+        raise ConfigurationError(f'login_code_style must be "digits" or "letters", got {value!r}')
+
+
 def _idle_minimum(inst: Any, attribute: attrs.Attribute[Any], value: float) -> None:
     if value < 300:
         raise ConfigurationError(
@@ -279,6 +284,11 @@ class Settings:
     #: How long a login's last proof (the login itself, or Reauthenticate) counts as
     #: fresh for sensitive changes (seconds; M44).
     reauthentication_timeout: float = attrs.field(default=300.0, validator=_positive)
+    #: Login by an emailed code (LoginCodeRequest, LoginCode): how long a code is valid
+    #: (seconds), and its form: ``"digits"`` (``123456``) or ``"letters"`` (``ABCD-EFGH``,
+    #: for shops that want more than a million codes).
+    login_code_lifetime: float = attrs.field(default=180.0, validator=_positive)
+    login_code_style: str = attrs.field(default="digits", validator=_code_style)
     mail_per_address: RateLimit = attrs.Factory(lambda: RateLimit(limit=5, window=3600))
     mail_per_client: RateLimit = attrs.Factory(lambda: RateLimit(limit=30, window=3600))
     enumeration_protection: bool = False

@@ -91,6 +91,8 @@ def test_placeholders_are_known(locale: str) -> None:
     allowed = {
         "error.": {"min", "max", "field", "country"},
         "mail.security_notice.": notice,
+        # a login code mail carries the code: what it is for (bound to the asking browser)
+        "mail.login_code.": {"shop", "email", "code", "minutes"},
         "mail.": {"shop", "email", "link"},
     }
     for key, text in catalogue(locale).items():

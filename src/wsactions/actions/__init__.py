@@ -11,12 +11,13 @@ from ..settings import Settings
 
 def builtin_actions() -> tuple[ActionSpec, ...]:
     """Every built-in action declaration, in catalog order."""
-    from . import account, address, b2b, factors, guest, payment, session
+    from . import account, address, b2b, factors, guest, login_codes, payment, session
 
     return (
         *session.ACTIONS,
         *account.ACTIONS,
         *factors.ACTIONS,
+        *login_codes.ACTIONS,
         *guest.ACTIONS,
         *address.ACTIONS,
         *payment.ACTIONS,

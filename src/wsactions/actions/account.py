@@ -436,7 +436,7 @@ RESET_PURPOSES = ("password", "invitation")
 #: Tokens a password reset or change revokes: everything that would log someone in, change
 #: the account's identity or delete it (T35): an attacker's pending email change or
 #: deletion dies with the owner's recovery.
-IDENTITY_PURPOSES = ("password", "unlock", "invitation", "email_update", "delete")
+IDENTITY_PURPOSES = ("password", "unlock", "invitation", "email_update", "delete", "login_code")
 
 
 @attrs.frozen

@@ -59,6 +59,7 @@ MAIL_KINDS: tuple[str, ...] = (
     "account_exists",
     "invitation",
     "security_notice",
+    "login_code",
 )
 
 #: What a ``security_notice`` mail may report (M45): catalogue messages ``notice.<event>``.
@@ -74,7 +75,7 @@ NOTICE_EVENTS: tuple[str, ...] = (
 
 #: The kinds whose mail carries a link: their HTML shows it as a button (with the raw link
 #: below it), their text on a line of its own.
-LINK_MAIL_KINDS: frozenset[str] = frozenset(MAIL_KINDS) - {"account_exists"}
+LINK_MAIL_KINDS: frozenset[str] = frozenset(MAIL_KINDS) - {"account_exists", "login_code"}
 
 #: The shipped mail templates: ``_base.txt``, ``_base.html`` and a pair per kind.
 SHIPPED_MAIL_TEMPLATES = Path(__file__).parent
