@@ -316,9 +316,7 @@ class HeadlessApi:
         if not token or len(token) > _MAX_TOKEN or not token.isascii():
             return session, "", None
         if token.startswith("p."):
-            pending = self._unseal_pending(token)
-            if pending is not None:
-                session.set_pending_login(pending)
+            self._unseal_pending(token, session)
             return session, token, None
         found = self.area.storage.logins.get_login_account(login_id(token))
         if found is None:
@@ -361,9 +359,14 @@ class HeadlessApi:
         pending = session.pending_login if account is None else None
         if pending is not None and (pending[1] < now or pending[2] >= PENDING_TRIES):
             pending = None
+        code = session.pending_code if account is None else None
+        if code is not None and code[1] < now:
+            code = None
         flow: dict[str, Any] | None = None
         if pending is not None:
             flow = {"id": "secondFactor", "action": "LoginSecondFactor", "expiresAt": pending[1]}
+        elif code is not None:
+            flow = {"id": "loginCode", "action": "LoginCode", "expiresAt": code[1]}
         elif result is not None and "reauthenticationRequired" in result.codes:
             flow = {"id": "reauthenticate", "action": "Reauthenticate", "expiresAt": None}
         meta: dict[str, Any] = {"authenticated": account is not None, "flow": flow}
@@ -375,28 +378,39 @@ class HeadlessApi:
             token = None
             if account is not None and session.login_secret != incoming:
                 token = session.login_secret
-            elif pending is not None:
-                token = self._seal_pending(pending)
+            elif pending is not None or code is not None:
+                token = self._seal_pending(pending, code)
                 token = None if token == incoming else token
             meta["sessionToken"] = token
         return meta
 
-    def _seal_pending(self, pending: tuple[str, float, int]) -> str:
-        raw = json.dumps(list(pending), separators=(",", ":")).encode()
+    def _seal_pending(
+        self, pending: tuple[str, float, int] | None, code: tuple[str, float] | None
+    ) -> str:
+        """An app's token for the login steps its session would keep: a login waiting for
+        its second factor, a login code it asked for (readable, not forgeable)."""
+        state = {"login": list(pending) if pending else None, "code": list(code) if code else None}
+        raw = json.dumps(state, separators=(",", ":")).encode()
         payload = base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
         return "p." + sealed(self.area.settings.secret_bytes, _PENDING, payload)
 
-    def _unseal_pending(self, token: str) -> tuple[str, float, int] | None:
+    def _unseal_pending(self, token: str, session: MappingSession) -> None:
+        """Give *session* the login steps a token of :meth:`_seal_pending` holds."""
         payload = unsealed(self.area.settings.verification_keys, _PENDING, token[2:])
         if payload is None:
-            return None
+            return
         try:
-            account_id, until, tries = json.loads(base64.urlsafe_b64decode(payload + "=="))
+            state = json.loads(base64.urlsafe_b64decode(payload + "=="))
         except (ValueError, TypeError):
-            return None
-        if isinstance(account_id, str) and isinstance(until, int | float) and type(tries) is int:
-            return account_id, float(until), tries
-        return None
+            return
+        if not isinstance(state, dict):
+            return
+        # Through the session's own checks: what it would not accept is dropped.
+        scratch = MappingSession(
+            {"_wsa.pending": state.get("login"), "_wsa.code": state.get("code")}
+        )
+        session.set_pending_login(scratch.pending_login)
+        session.set_pending_code(scratch.pending_code)
 
     def _unavailable(self, request: WebRequest, client: str) -> dict[str, Any]:
         settings = self.area.settings

@@ -38,8 +38,8 @@ _FLOW = {
     "type": ["object", "null"],
     "required": ["id", "action", "expiresAt"],
     "properties": {
-        "id": {"type": "string", "enum": ["secondFactor", "reauthenticate"]},
-        "action": {"type": "string", "enum": ["LoginSecondFactor", "Reauthenticate"]},
+        "id": {"type": "string", "enum": ["secondFactor", "loginCode", "reauthenticate"]},
+        "action": {"type": "string", "enum": ["LoginSecondFactor", "LoginCode", "Reauthenticate"]},
         "expiresAt": {"type": ["number", "null"]},
     },
 }

@@ -162,6 +162,18 @@ class MappingSession:
         else:
             self._data[_CODE] = list(pending)
 
+    def login_steps(self) -> dict[str, Any]:
+        """The login steps under way (a pending login, a pending code) as plain JSON values,
+        for a client that keeps them itself (the headless API's app client)."""
+        return {"login": self._data.get(_PENDING), "code": self._data.get(_CODE)}
+
+    def set_login_steps(self, steps: Mapping[str, Any]) -> None:
+        """Take back what :meth:`login_steps` gave; values that are not well formed are
+        dropped."""
+        scratch = MappingSession({_PENDING: steps.get("login"), _CODE: steps.get("code")})
+        self.set_pending_login(scratch.pending_login)
+        self.set_pending_code(scratch.pending_code)
+
     # language ------------------------------------------------------------
     @property
     def locale(self) -> str | None:

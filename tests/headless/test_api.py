@@ -472,6 +472,27 @@ def test_an_app_login_with_a_second_factor_is_a_flow(shop: Shop) -> None:
     assert app.account()["account"]["hasSecondFactor"] is True
 
 
+def test_an_app_logs_in_with_an_emailed_code(shop: Shop) -> None:
+    """LoginCodeRequest through the app: the code is bound to a sealed token the app keeps
+    (meta.flow loginCode); LoginCode with it logs the app in, once."""
+    register(shop)
+    app = shop.app_client()
+    status, body = app.post("LoginCodeRequest", email=EMAIL)
+    assert status == 200
+    assert body["meta"]["flow"]["id"] == "loginCode"
+    pending = app.token
+    assert pending.startswith("p.")
+    code = re.search(r"^\s*(\d{6})\s*$", shop.sent.outbox[-1].text, re.M)
+    assert code
+    status, body = app.post("LoginCode", code=code.group(1))
+    assert (status, body["meta"]["authenticated"]) == (200, True)
+    assert len(app.token) == 43
+    replay = shop.app.test_client(use_cookies=False).post(
+        API + "app/LoginCode", json={"code": code.group(1)}, headers={"X-Session-Token": pending}
+    )
+    assert [e["code"] for e in replay.json["errors"]] == ["invalidCode"]
+
+
 def test_one_pending_token_in_16_threads_logs_in_once(shop: Shop) -> None:
     """The pending login is the app's to keep: 16 requests with the same token and the
     same code at once log in exactly once (the code's step is used up)."""
