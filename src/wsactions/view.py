@@ -147,14 +147,22 @@ class ActionsView:
 
 
 class SessionView:
-    """``wsSession``: session variables and the lock flag."""
+    """``wsSession``: session variables, the lock flag, a pending login code."""
 
     def __init__(self, ctx: ActionContext) -> None:
         self._session = ctx.session
+        self._clock = ctx.clock
 
     def get(self, key: str) -> str | None:
         """A session variable, or ``None``."""
         return self._session.get(key)
+
+    @property
+    def loginCodePending(self) -> bool:
+        """Whether this browser asked for a login code that is still valid (LoginCodeRequest):
+        the login page then asks for it."""
+        pending = self._session.pending_code
+        return pending is not None and pending[1] >= self._clock.now()
 
     @property
     def isLocked(self) -> bool:
