@@ -14,7 +14,14 @@ from .codes import ENGINE_CODES
 from .models import Account, Mail, TokenRecord
 
 if TYPE_CHECKING:
-    from .protocols import AccountStore, ActionContext, CounterStore, LoginStore, TokenStore
+    from .protocols import (
+        AccountStore,
+        ActionContext,
+        CounterStore,
+        LoginStore,
+        PasskeyStore,
+        TokenStore,
+    )
     from .settings import Settings
 
 
@@ -275,6 +282,11 @@ class Call(Generic[P]):
     def logins(self) -> LoginStore:
         """The storage's login records."""
         return self.ctx.storage.logins
+
+    @property
+    def passkeys(self) -> PasskeyStore:
+        """The storage's passkeys."""
+        return self.ctx.storage.passkeys
 
     def get(self, name: str) -> str | None:
         """The value of parameter *name*, or ``None`` when absent."""

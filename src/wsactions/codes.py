@@ -54,6 +54,12 @@ MESSAGES = MappingProxyType(
         "secondFactorEnabled": "Two-step login is already on.",
         "noSecondFactorSetup": "Please start setting up two-step login first.",
         "noSecondFactor": "Two-step login is not on.",
+        "passkeysUnavailable": "Passkeys are not set up for this shop (no base URL).",
+        "noChallenge": "The passkey request expired or was used: please try again.",
+        "passkeyInvalid": "The passkey could not be verified.",
+        "passkeyExists": "This passkey is already saved.",
+        "passkeyNotFound": "The account has no such passkey.",
+        "lastCredential": "The last passkey of an account without a password cannot be removed.",
         "accountInactive": "The account may not log in (not activated, not verified, "
         "or deactivated).",
         "subshopNotAllowed": "This account may not log in to this subshop.",

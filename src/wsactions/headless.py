@@ -378,19 +378,22 @@ class HeadlessApi:
             token = None
             if account is not None and session.login_secret != incoming:
                 token = session.login_secret
-            elif pending is not None or code is not None:
-                token = self._seal_pending(pending, code)
-                token = None if token == incoming else token
+            elif account is None and isinstance(session, MappingSession):
+                steps = session.login_steps()
+                if pending is None:
+                    steps["login"] = None  # expired or used up
+                if code is None:
+                    steps["code"] = None
+                if any(steps.values()):
+                    token = self._seal_pending(steps)
+                    token = None if token == incoming else token
             meta["sessionToken"] = token
         return meta
 
-    def _seal_pending(
-        self, pending: tuple[str, float, int] | None, code: tuple[str, float] | None
-    ) -> str:
-        """An app's token for the login steps its session would keep: a login waiting for
-        its second factor, a login code it asked for (readable, not forgeable)."""
-        state = {"login": list(pending) if pending else None, "code": list(code) if code else None}
-        raw = json.dumps(state, separators=(",", ":")).encode()
+    def _seal_pending(self, steps: Mapping[str, Any]) -> str:
+        """An app's token for the login steps its session would keep (a login waiting for
+        its second factor, a login code, a passkey challenge): readable, not forgeable."""
+        raw = json.dumps(steps, separators=(",", ":")).encode()
         payload = base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
         return "p." + sealed(self.area.settings.secret_bytes, _PENDING, payload)
 

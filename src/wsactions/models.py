@@ -225,6 +225,35 @@ class LoginRecord:
         return max(self.created_at, self.proven_at)
 
 
+def _strings_tuple(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
+@attrs.frozen
+class Passkey:
+    """A WebAuthn credential of an account (a passkey): its public key and what the
+    authenticator told at registration and at each use; never a secret."""
+
+    #: The credential id (base64url), unique across accounts.
+    id: str
+    account_id: str
+    #: The COSE public key (base64url).
+    public_key: str = attrs.field(repr=False)
+    #: The authenticator's signature counter (0: it keeps none).
+    sign_count: int = 0
+    transports: tuple[str, ...] = attrs.field(default=(), converter=_strings_tuple)
+    #: Whether the credential may be synced (backup eligible) and is (backed up).
+    backup_eligible: bool = False
+    backup_state: bool = False
+    #: The authenticator model (AAGUID), ``00000000-…`` when it tells none.
+    aaguid: str = ""
+    #: What the customer called it.
+    name: str = ""
+    created_at: float = 0.0
+    #: When it last logged in (0: never).
+    last_used: float = 0.0
+
+
 class GroupDeletion(enum.Enum):
     """What :meth:`~wsactions.protocols.CompanyDirectory.delete_group` did."""
 

@@ -20,11 +20,15 @@ Guarantees every storage keeps:
   they are given; they answer ``False`` (never raise) when the record is
   gone.
 * **Uniqueness.** One account per ``email_key`` (:meth:`AccountRecords.add_account`,
-  :meth:`AccountRecords.change_email`); one ``global`` group per company.
+  :meth:`AccountRecords.change_email`); one ``global`` group per company; one passkey
+  per credential id.
 * **Atomic single steps.** ``TokenStore.consume`` hands a record out at most
   once; ``CounterStore.hit`` records and counts in one step;
   ``CompanyDirectory.charge_group`` checks the stored limits and charges in
-  one step; ``delete_group`` refuses a group a member is assigned to.
+  one step; ``delete_group`` refuses a group a member is assigned to;
+  ``PasskeyStore.use_passkey`` checks the sign counter and records the use in one step.
+* **Deleting an account** removes everything it owns: addresses, cards, tokens, logins,
+  passkeys.
 * **Creation order** is the order of insertion (a sequence, never a clock).
 * **Counters are not transactional.** The engine never writes them inside a
   unit of work (a failed login must still count), so a backend may keep
@@ -47,6 +51,7 @@ if TYPE_CHECKING:
         GuestCheckout,
         LoginRecord,
         Mail,
+        Passkey,
         PrivilegeGroup,
         RequestInfo,
         SavedCard,
@@ -171,6 +176,14 @@ class Session(Protocol):
 
     def set_pending_code(self, pending: tuple[str, float] | None) -> None:
         """Record (or with ``None`` forget) the login code this browser asked for."""
+
+    @property
+    def passkey_challenge(self) -> tuple[str, str, float] | None:
+        """The passkey challenge this browser was given (``register`` or ``login``, the
+        challenge, until when); the server keeps it too, single use (W47)."""
+
+    def set_passkey_challenge(self, challenge: tuple[str, str, float] | None) -> None:
+        """Record (or with ``None`` forget) the passkey challenge of this browser."""
 
 
 class AccountRecords(Protocol):
@@ -354,6 +367,34 @@ class LoginStore(Protocol):
         *created_before* (expired ones); how many (an indexed, bounded step)."""
 
 
+class PasskeyStore(Protocol):
+    """**Protocol**: the accounts' passkeys (WebAuthn credentials), by credential id."""
+
+    def add_passkey(self, passkey: Passkey) -> bool:
+        """Store a new passkey; ``False`` when its credential id is taken (by any account)."""
+
+    def get_passkey(self, credential_id: str) -> Passkey | None:
+        """The passkey with *credential_id*."""
+
+    def list_passkeys(self, account_id: str) -> Sequence[Passkey]:
+        """The account's passkeys in creation order."""
+
+    def use_passkey(
+        self, credential_id: str, sign_count: int, now: float, backup_state: bool
+    ) -> bool:
+        """Record a login with the passkey: its new *sign_count*, *now* as ``last_used``
+        and its *backup_state*, only if the counter went forward (or both the stored and
+        the new counter are 0: an authenticator without one). Checking and writing are
+        one atomic step: of two uses with the same counter, one succeeds. ``False`` for a
+        counter that did not go forward, or an unknown passkey."""
+
+    def rename_passkey(self, account_id: str, credential_id: str, name: str) -> bool:
+        """Rename the account's passkey; whether it has one with that id."""
+
+    def delete_passkey(self, account_id: str, credential_id: str) -> bool:
+        """Remove the account's passkey; whether it had one with that id."""
+
+
 class CounterStore(Protocol):
     """**Protocol**: bounded sliding-window counters for throttling (atomic, not
     transactional).
@@ -393,6 +434,10 @@ class Storage(Protocol):
     @property
     def counters(self) -> CounterStore:
         """The throttling counters."""
+
+    @property
+    def passkeys(self) -> PasskeyStore:
+        """The accounts' passkeys."""
 
     def transaction(self) -> AbstractContextManager[None]:
         """One unit of work: all writes inside it happen, or none when the block raises.

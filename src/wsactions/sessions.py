@@ -28,6 +28,7 @@ _GUEST = "_wsa.guest"
 _LOCALE = "_wsa.locale"
 _PENDING = "_wsa.pending"
 _CODE = "_wsa.code"
+_CHALLENGE = "_wsa.passkey"
 _VAR = "wsv."
 
 
@@ -83,6 +84,7 @@ class MappingSession:
         self._data.pop(_GUEST, None)
         self._data.pop(_PENDING, None)
         self._data.pop(_CODE, None)
+        self._data.pop(_CHALLENGE, None)
 
     @property
     def rights_stamp(self) -> str | None:
@@ -104,6 +106,7 @@ class MappingSession:
         self._data.pop(_GUEST, None)
         self._data.pop(_PENDING, None)
         self._data.pop(_CODE, None)
+        self._data.pop(_CHALLENGE, None)
         self.rotate()
 
     # payment lock --------------------------------------------------------
@@ -162,17 +165,50 @@ class MappingSession:
         else:
             self._data[_CODE] = list(pending)
 
+    @property
+    def passkey_challenge(self) -> tuple[str, str, float] | None:
+        """The passkey challenge this browser was given: (purpose, challenge, until)."""
+        value = self._data.get(_CHALLENGE)
+        if (
+            isinstance(value, list | tuple)
+            and len(value) == 3
+            and isinstance(value[0], str)
+            and isinstance(value[1], str)
+            and isinstance(value[2], int | float)
+        ):
+            return value[0], value[1], float(value[2])
+        return None
+
+    def set_passkey_challenge(self, challenge: tuple[str, str, float] | None) -> None:
+        """Record (or with ``None`` forget) the passkey challenge of this browser."""
+        if challenge is None:
+            self._data.pop(_CHALLENGE, None)
+        else:
+            self._data[_CHALLENGE] = list(challenge)
+
     def login_steps(self) -> dict[str, Any]:
-        """The login steps under way (a pending login, a pending code) as plain JSON values,
-        for a client that keeps them itself (the headless API's app client)."""
-        return {"login": self._data.get(_PENDING), "code": self._data.get(_CODE)}
+        """The login steps under way (a pending login, a pending code, a passkey challenge)
+        as plain JSON values, for a client that keeps them itself (the headless API's app
+        client)."""
+        return {
+            "login": self._data.get(_PENDING),
+            "code": self._data.get(_CODE),
+            "passkey": self._data.get(_CHALLENGE),
+        }
 
     def set_login_steps(self, steps: Mapping[str, Any]) -> None:
         """Take back what :meth:`login_steps` gave; values that are not well formed are
         dropped."""
-        scratch = MappingSession({_PENDING: steps.get("login"), _CODE: steps.get("code")})
+        scratch = MappingSession(
+            {
+                _PENDING: steps.get("login"),
+                _CODE: steps.get("code"),
+                _CHALLENGE: steps.get("passkey"),
+            }
+        )
         self.set_pending_login(scratch.pending_login)
         self.set_pending_code(scratch.pending_code)
+        self.set_passkey_challenge(scratch.passkey_challenge)
 
     # language ------------------------------------------------------------
     @property

@@ -11,13 +11,14 @@ from ..settings import Settings
 
 def builtin_actions() -> tuple[ActionSpec, ...]:
     """Every built-in action declaration, in catalog order."""
-    from . import account, address, b2b, factors, guest, login_codes, payment, session
+    from . import account, address, b2b, factors, guest, login_codes, passkeys, payment, session
 
     return (
         *session.ACTIONS,
         *account.ACTIONS,
         *factors.ACTIONS,
         *login_codes.ACTIONS,
+        *passkeys.ACTIONS,
         *guest.ACTIONS,
         *address.ACTIONS,
         *payment.ACTIONS,

@@ -30,6 +30,7 @@ from ..models import (
     Address,
     GroupDeletion,
     LoginRecord,
+    Passkey,
     PrivilegeGroup,
     SavedCard,
     TokenRecord,
@@ -136,6 +137,8 @@ class _Tables:
         self.token_owners: dict[str, dict[str, str]] = {}  # account -> purpose -> hash
         self.logins: dict[str, LoginRecord] = {}
         self.login_owners: dict[str, dict[str, None]] = {}  # account -> login ids, in order
+        self.passkeys: dict[str, Passkey] = {}
+        self.passkey_owners: dict[str, dict[str, None]] = {}  # account -> credential ids
         # tables whose own order nobody sees (the per-owner dicts inside them are ordered)
         self.unordered = frozenset(
             id(table)
@@ -151,6 +154,8 @@ class _Tables:
                 self.token_owners,
                 self.logins,
                 self.login_owners,
+                self.passkeys,
+                self.passkey_owners,
             )
         )
 
@@ -209,6 +214,9 @@ class _Tables:
             self.drop_token(token_hash)
         for login_id in list(self.login_owners.get(account_id, {})):
             self.drop_login(login_id)
+        for credential_id in list(self.passkey_owners.get(account_id, {})):
+            self.drop(self.passkeys, credential_id)
+        self.drop(self.passkey_owners, account_id)
         return True
 
 
@@ -614,6 +622,70 @@ class MemoryLoginStore:
             return len(doomed)
 
 
+class MemoryPasskeyStore:
+    """Passkeys keyed by credential id, indexed by account."""
+
+    def __init__(self, tables: _Tables) -> None:
+        self._t = tables
+
+    def add_passkey(self, passkey: Passkey) -> bool:
+        """Store a new passkey unless its credential id is taken."""
+        t = self._t
+        with t.lock:
+            if passkey.id in t.passkeys:
+                return False
+            t.put(t.passkeys, passkey.id, passkey)
+            t.put(t.bucket(t.passkey_owners, passkey.account_id), passkey.id, None)
+            return True
+
+    def get_passkey(self, credential_id: str) -> Passkey | None:
+        """The passkey with *credential_id*."""
+        with self._t.lock:
+            return self._t.passkeys.get(credential_id)
+
+    def list_passkeys(self, account_id: str) -> Sequence[Passkey]:
+        """The account's passkeys, oldest first."""
+        t = self._t
+        with t.lock:
+            return [t.passkeys[i] for i in t.passkey_owners.get(account_id, {})]
+
+    def use_passkey(
+        self, credential_id: str, sign_count: int, now: float, backup_state: bool
+    ) -> bool:
+        """Record a use if the counter went forward (one step, under the lock)."""
+        t = self._t
+        with t.lock:
+            passkey = t.passkeys.get(credential_id)
+            if passkey is None or not rules.sign_count_advances(passkey.sign_count, sign_count):
+                return False
+            changed = _evolve(
+                passkey, sign_count=sign_count, last_used=now, backup_state=backup_state
+            )
+            t.put(t.passkeys, credential_id, changed)
+            return True
+
+    def rename_passkey(self, account_id: str, credential_id: str, name: str) -> bool:
+        """Rename the account's passkey."""
+        t = self._t
+        with t.lock:
+            passkey = t.passkeys.get(credential_id)
+            if passkey is None or passkey.account_id != account_id:
+                return False
+            t.put(t.passkeys, credential_id, _evolve(passkey, name=name))
+            return True
+
+    def delete_passkey(self, account_id: str, credential_id: str) -> bool:
+        """Remove the account's passkey."""
+        t = self._t
+        with t.lock:
+            passkey = t.passkeys.get(credential_id)
+            if passkey is None or passkey.account_id != account_id:
+                return False
+            t.drop(t.passkeys, credential_id)
+            t.drop(t.passkey_owners.get(account_id, {}), credential_id)
+            return True
+
+
 class MemoryCounterStore:
     """Sliding-window counters: at most *limit* recent event times per key.
 
@@ -687,13 +759,15 @@ class _Transaction:
 
 
 class MemoryStorage:
-    """The in-memory backend: account, token, login and counter stores with one unit of work."""
+    """The in-memory backend: account, token, login, passkey and counter stores with one unit
+    of work."""
 
     def __init__(self) -> None:
         self._tables = _Tables()
         self._accounts = MemoryAccountStore(self._tables)
         self._tokens = MemoryTokenStore(self._tables)
         self._logins = MemoryLoginStore(self._tables)
+        self._passkeys = MemoryPasskeyStore(self._tables)
         self._counters = MemoryCounterStore()
 
     @property
@@ -716,6 +790,11 @@ class MemoryStorage:
         """The throttling counters."""
         return self._counters
 
+    @property
+    def passkeys(self) -> MemoryPasskeyStore:
+        """The accounts' passkeys."""
+        return self._passkeys
+
     def transaction(self) -> _Transaction:
         """Hold the lock; on an exception undo every write made inside. Nested blocks join."""
         return _Transaction(self._tables)
@@ -731,4 +810,5 @@ class MemoryStorage:
                 (group for groups in t.groups.values() for group in groups.values()),
                 t.tokens.values(),
                 t.logins.values(),
+                (t.passkeys[i] for owned in t.passkey_owners.values() for i in owned),
             )

@@ -51,6 +51,7 @@ from ..models import (
     Account,
     Address,
     LoginRecord,
+    Passkey,
     PrivilegeGroup,
     Privileges,
     SavedCard,
@@ -334,7 +335,7 @@ def row_values(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def to_row(
-    record: Account | Address | SavedCard | PrivilegeGroup | TokenRecord | LoginRecord,
+    record: Account | Address | SavedCard | PrivilegeGroup | TokenRecord | LoginRecord | Passkey,
 ) -> dict[str, Any]:
     """Every field of *record*, named as in the record, in stored form (:func:`row_values`)."""
     return row_values(attrs.asdict(record, recurse=False))
@@ -416,10 +417,11 @@ def snapshot(
     groups: Iterable[PrivilegeGroup],
     tokens: Iterable[TokenRecord],
     logins: Iterable[LoginRecord],
+    passkeys: Iterable[Passkey] = (),
 ) -> dict[str, Any]:
     """What ``Storage.snapshot()`` answers for the records given (each kind in creation
-    order): records by id, addresses and cards by account, groups by company, logins
-    without ``last_seen`` (merely using a login changes it)."""
+    order): records by id, addresses, cards and passkeys by account, groups by company,
+    logins without ``last_seen`` (merely using a login changes it)."""
     found: dict[str, Any] = {
         "accounts": {account.id: account for account in accounts},
         "addresses": {},
@@ -427,7 +429,10 @@ def snapshot(
         "groups": {},
         "tokens": {token.token_hash: token for token in tokens},
         "logins": {login.id: attrs.evolve(login, last_seen=0.0) for login in logins},
+        "passkeys": {},
     }
+    for passkey in passkeys:
+        found["passkeys"].setdefault(passkey.account_id, {})[passkey.id] = passkey
     for address in addresses:
         found["addresses"].setdefault(address.account_id, {})[address.id] = address
     for card in cards:
@@ -435,3 +440,9 @@ def snapshot(
     for group in groups:
         found["groups"].setdefault(group.company_id, {})[group.id] = group
     return found
+
+
+def sign_count_advances(stored: int, new: int) -> bool:
+    """WebAuthn's counter rule (W47): a passkey's signature counter must go forward; 0 then 0
+    is an authenticator that keeps no counter (synced passkeys)."""
+    return new > stored or (new == 0 and stored == 0)

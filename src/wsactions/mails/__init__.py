@@ -71,6 +71,8 @@ NOTICE_EVENTS: tuple[str, ...] = (
     "recovery_codes_low",
     "login_unlocked",
     "b2b_rights_changed",
+    "passkey_added",
+    "passkey_removed",
 )
 
 #: The kinds whose mail carries a link: their HTML shows it as a button (with the raw link

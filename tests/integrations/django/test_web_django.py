@@ -86,9 +86,7 @@ def logged_in() -> Client:
     )
     client = Client()
     page = client.get("/account/login").content.decode()
-    import re
-
-    form = dict(re.findall(r'name="(wsact|wscsrf)" value="([^"]*)"', page))
+    form = hidden_fields(page, "Login")
     response = client.post(
         "/account/login", {**form, "id": "ann@example.com", "password": PW, "wstarget": "/x"}
     )

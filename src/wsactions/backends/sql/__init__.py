@@ -52,6 +52,7 @@ from ...models import (
     Address,
     GroupDeletion,
     LoginRecord,
+    Passkey,
     PrivilegeGroup,
     SavedCard,
     TokenRecord,
@@ -65,6 +66,7 @@ from .schema import cards as C
 from .schema import counters as CT
 from .schema import groups as G
 from .schema import logins as L
+from .schema import passkeys as P
 from .schema import tokens as T
 
 __all__ = ["SchemaError", "SqlStorage", "StorageUnavailableError", "upgrade"]
@@ -156,6 +158,7 @@ class SqlStorage:
         self._accounts = SqlAccountStore(self)
         self._tokens = SqlTokenStore(self)
         self._logins = SqlLoginStore(self)
+        self._passkeys = SqlPasskeyStore(self)
         self._counters = SqlCounterStore(self)
         self._unchecked = check_schema
         if check_schema:
@@ -209,6 +212,11 @@ class SqlStorage:
     def counters(self) -> SqlCounterStore:
         """The throttling counters."""
         return self._counters
+
+    @property
+    def passkeys(self) -> SqlPasskeyStore:
+        """The accounts' passkeys."""
+        return self._passkeys
 
     def transaction(self) -> AbstractContextManager[None]:
         """One database transaction; nested blocks join the outer one."""
@@ -280,6 +288,7 @@ class SqlStorage:
                 stored(PrivilegeGroup, G),
                 stored(TokenRecord, T),
                 stored(LoginRecord, L),
+                stored(Passkey, P),
             )
 
     def close(self) -> None:
@@ -346,7 +355,7 @@ class SqlAccountStore(_Part):
             return bool(result.rowcount == 1)
 
     def delete_account(self, account_id: str) -> bool:
-        """Remove the account with its addresses, cards, tokens and logins."""
+        """Remove the account with its addresses, cards, tokens, logins and passkeys."""
         with self._s.connection() as c:
             c.execute(sa.delete(T).where(T.c.account_id == account_id))
             result = c.execute(sa.delete(A).where(A.c.id == account_id))  # cascades the rest
@@ -681,6 +690,60 @@ class SqlLoginStore(_Part):
         """Remove at most *limit* expired logins (indexed)."""
         expired = sa.or_(L.c.last_seen < seen_before, L.c.created_at < created_before)
         return _sweep(self._s, L.c.seq, expired, limit)
+
+
+class SqlPasskeyStore(_Part):
+    """Passkeys keyed by credential id."""
+
+    def add_passkey(self, passkey: Passkey) -> bool:
+        """Store a new passkey unless its credential id is taken."""
+        with self._s.connection() as c:
+            inserted = self._s.insert(P).values(**rules.to_row(passkey)).returning(P.c.seq)
+            return c.execute(inserted).first() is not None
+
+    def get_passkey(self, credential_id: str) -> Passkey | None:
+        """The passkey with *credential_id*."""
+        with self._s.connection(transaction=False) as c:
+            row = c.execute(sa.select(P).where(P.c.id == credential_id)).first()
+        return None if row is None else _record(Passkey, row)
+
+    def list_passkeys(self, account_id: str) -> Sequence[Passkey]:
+        """The account's passkeys, oldest first."""
+        query = sa.select(P).where(P.c.account_id == account_id).order_by(P.c.seq)
+        with self._s.connection(transaction=False) as c:
+            return [_record(Passkey, row) for row in c.execute(query)]
+
+    def use_passkey(
+        self, credential_id: str, sign_count: int, now: float, backup_state: bool
+    ) -> bool:
+        """Record a use if the counter went forward: one conditional UPDATE
+        (:func:`rules.sign_count_advances` in SQL)."""
+        advances = sa.or_(
+            P.c.sign_count < sign_count, sa.and_(P.c.sign_count == 0, sa.literal(sign_count) == 0)
+        )
+        statement = (
+            sa.update(P)
+            .where(P.c.id == credential_id, advances)
+            .values(sign_count=sign_count, last_used=now, backup_state=backup_state)
+        )
+        with self._s.connection() as c:
+            return bool(c.execute(statement).rowcount == 1)
+
+    def rename_passkey(self, account_id: str, credential_id: str, name: str) -> bool:
+        """Rename the account's passkey."""
+        statement = (
+            sa.update(P)
+            .where(P.c.id == credential_id, P.c.account_id == account_id)
+            .values(name=name)
+        )
+        with self._s.connection() as c:
+            return bool(c.execute(statement).rowcount == 1)
+
+    def delete_passkey(self, account_id: str, credential_id: str) -> bool:
+        """Remove the account's passkey."""
+        statement = sa.delete(P).where(P.c.id == credential_id, P.c.account_id == account_id)
+        with self._s.connection() as c:
+            return bool(c.execute(statement).rowcount == 1)
 
 
 def _sweep(storage: SqlStorage, key: sa.Column[Any], expired: Any, limit: int) -> int:

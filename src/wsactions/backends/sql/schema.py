@@ -24,7 +24,7 @@ NAMING_CONVENTION = {
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 #: The schema revision these tables are (the newest migration; a test keeps them equal).
-REVISION = "0007"
+REVISION = "0008"
 #: Alembic's version table of wsactions' migrations (apart from a host's own history).
 VERSION_TABLE = "wsa_alembic_version"
 #: That table, for reading the revision without Alembic (its own metadata: not a wsactions
@@ -189,6 +189,29 @@ logins = sa.Table(
     sa.Column("client_address", sa.String(64), nullable=False),
     sa.Column("proven_at", sa.Float, nullable=False, server_default="0"),
     sa.Column("proven_by", sa.String(16), nullable=False, server_default="password"),
+)
+
+passkeys = sa.Table(
+    "wsa_passkeys",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("id", sa.String(1024), nullable=False, unique=True),  # the credential id
+    sa.Column(
+        "account_id",
+        sa.String(_ID),
+        sa.ForeignKey(accounts.c.id, ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("public_key", sa.Text, nullable=False),
+    sa.Column("sign_count", sa.BigInteger, nullable=False),
+    sa.Column("transports", JsonText, nullable=False),
+    sa.Column("backup_eligible", sa.Boolean, nullable=False),
+    sa.Column("backup_state", sa.Boolean, nullable=False),
+    sa.Column("aaguid", sa.String(36), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("last_used", sa.Float, nullable=False),
 )
 
 counters = sa.Table(

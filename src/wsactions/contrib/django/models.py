@@ -20,6 +20,7 @@ from django.db import models
 
 _ID = 64  # opaque ids: 22 characters from secrets.token_urlsafe(16), host ids up to 64
 _EMAIL = 320
+_CREDENTIAL = 1364  # WebAuthn credential ids: up to 1023 bytes, as base64url
 
 
 class Account(models.Model):
@@ -198,6 +199,34 @@ class Login(models.Model):
 
     def __str__(self) -> str:
         return f"login of {self.account_id} from {self.client_address or 'unknown'}"
+
+
+class Passkey(models.Model):
+    """An account's passkey (:class:`wsactions.models.Passkey`), a WebAuthn credential: its
+    public key and the authenticator's counter and flags, never a secret."""
+
+    seq = models.BigAutoField(primary_key=True)
+    credential_id = models.CharField(max_length=_CREDENTIAL, unique=True, db_column="id")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, to_field="account_id", related_name="passkeys"
+    )
+    public_key = models.TextField()
+    # WebAuthn's counter is an unsigned 32-bit number: more than an IntegerField holds
+    sign_count = models.BigIntegerField(default=0)
+    transports = models.JSONField(blank=True, default=list)
+    backup_eligible = models.BooleanField(default=False)
+    backup_state = models.BooleanField(default=False)
+    aaguid = models.CharField(max_length=36, blank=True, default="")
+    name = models.TextField(blank=True, default="")
+    created_at = models.FloatField(default=0.0)
+    last_used = models.FloatField(default=0.0)
+
+    class Meta:
+        db_table = "wsactions_passkey"
+        verbose_name = "passkey"
+
+    def __str__(self) -> str:
+        return f"passkey {self.name or 'without a name'} of {self.account_id}"
 
 
 class Counter(models.Model):

@@ -67,6 +67,7 @@ from ...models import (
     Address,
     GroupDeletion,
     LoginRecord,
+    Passkey,
     PrivilegeGroup,
     SavedCard,
     TokenRecord,
@@ -113,6 +114,7 @@ _ID_FIELDS: Mapping[type, str] = {
     SavedCard: "card_id",
     PrivilegeGroup: "group_id",
     LoginRecord: "login_id",
+    Passkey: "credential_id",
 }
 
 
@@ -126,6 +128,13 @@ def _row(
 ) -> dict[str, Any]:
     """The model field values of *record*."""
     return {_field(type(record), name): value for name, value in rules.to_row(record).items()}
+
+
+def _passkey_row(passkey: Passkey) -> dict[str, Any]:
+    """The model field values of *passkey* (its transports as a JSON list)."""
+    values = rules.row_values(attrs.asdict(passkey, recurse=False))
+    values["transports"] = list(passkey.transports)
+    return {_field(Passkey, name): value for name, value in values.items()}
 
 
 def _record(cls: type[R], row: Any) -> R:
@@ -257,6 +266,7 @@ class DjangoStorage:
         self._accounts = DjangoAccountStore(self)
         self._tokens = DjangoTokenStore(self)
         self._logins = DjangoLoginStore(self)
+        self._passkeys = DjangoPasskeyStore(self)
         self._counters = DjangoCounterStore(self)
 
     @property
@@ -278,6 +288,11 @@ class DjangoStorage:
     def counters(self) -> DjangoCounterStore:
         """The throttling counters."""
         return self._counters
+
+    @property
+    def passkeys(self) -> DjangoPasskeyStore:
+        """The accounts' passkeys."""
+        return self._passkeys
 
     def transaction(self) -> AbstractContextManager[None]:
         """One unit of work (``atomic``); nested blocks join the outermost one."""
@@ -346,6 +361,7 @@ class DjangoStorage:
             stored(PrivilegeGroup, "PrivilegeGroup"),
             stored(TokenRecord, "OptinToken"),
             stored(LoginRecord, "Login"),
+            stored(Passkey, "Passkey"),
         )
 
     def __repr__(self) -> str:
@@ -425,14 +441,15 @@ class DjangoAccountStore(_Part):
         return bool(changed == 1)
 
     def _remove(self, account_ids: Sequence[str]) -> None:
-        """Delete the accounts; their addresses, cards and logins follow (CASCADE)."""
+        """Delete the accounts; their addresses, cards, logins and passkeys follow
+        (CASCADE)."""
         self._s.objects("OptinToken").filter(account_id__in=account_ids).delete()
         self._s.objects("Account").filter(account_id__in=account_ids).delete()
 
     @_guarded
     def delete_account(self, account_id: str) -> bool:
-        """Remove the account with its addresses, cards, tokens and logins (the account row
-        is locked first, so a unit of work that locked it finishes before)."""
+        """Remove the account with its addresses, cards, tokens, logins and passkeys (the
+        account row is locked first, so a unit of work that locked it finishes before)."""
         accounts = self._s.objects("Account")
         with self._s.write():
             locked = accounts.select_for_update().filter(account_id=account_id)
@@ -801,6 +818,63 @@ class DjangoLoginStore(_Part):
         """Remove at most *limit* expired logins (indexed)."""
         expired = Q(last_seen__lt=seen_before) | Q(created_at__lt=created_before)
         return _sweep(self._s.objects("Login"), expired, limit)
+
+
+class DjangoPasskeyStore(_Part):
+    """Passkeys keyed by credential id (unique across accounts), listed per account."""
+
+    def _owned(self, account_id: str, credential_id: str) -> Any:
+        return self._s.objects("Passkey").filter(account_id=account_id, credential_id=credential_id)
+
+    @_guarded
+    def add_passkey(self, passkey: Passkey) -> bool:
+        """Store a new passkey unless its credential id is taken (a unique constraint)."""
+        try:
+            with self._s.attempt():
+                self._s.objects("Passkey").create(**_passkey_row(passkey))
+        except IntegrityError:
+            return False
+        return True
+
+    @_guarded
+    def get_passkey(self, credential_id: str) -> Passkey | None:
+        """The passkey with *credential_id*."""
+        row = self._s.objects("Passkey").filter(credential_id=credential_id).first()
+        return None if row is None else _record(Passkey, row)
+
+    @_guarded
+    def list_passkeys(self, account_id: str) -> Sequence[Passkey]:
+        """The account's passkeys, oldest first."""
+        rows = self._s.objects("Passkey").filter(account_id=account_id).order_by("seq")
+        return [_record(Passkey, row) for row in rows]
+
+    @_guarded
+    def use_passkey(
+        self, credential_id: str, sign_count: int, now: float, backup_state: bool
+    ) -> bool:
+        """Record a use if the counter went forward: one conditional UPDATE (the rule of
+        :func:`~wsactions.backends.rules.sign_count_advances` as its WHERE), so of two uses
+        with the same counter one changes the row and the other finds it changed."""
+        forward = Q(sign_count__lt=sign_count)
+        if sign_count == 0:
+            forward |= Q(sign_count=0)  # 0 after 0: an authenticator without a counter
+        query = self._s.objects("Passkey").filter(forward, credential_id=credential_id)
+        with self._s.write():
+            changed = query.update(sign_count=sign_count, last_used=now, backup_state=backup_state)
+        return bool(changed == 1)
+
+    @_guarded
+    def rename_passkey(self, account_id: str, credential_id: str, name: str) -> bool:
+        """Rename the account's passkey."""
+        with self._s.write():
+            return bool(self._owned(account_id, credential_id).update(name=name) == 1)
+
+    @_guarded
+    def delete_passkey(self, account_id: str, credential_id: str) -> bool:
+        """Remove the account's passkey."""
+        with self._s.write():
+            deleted, _ = self._owned(account_id, credential_id).delete()
+        return bool(deleted == 1)
 
 
 def _sweep(objects: Any, expired: Q, limit: int) -> int:

@@ -40,6 +40,7 @@ from .card_vault import CardVaultContract
 from .company_directory import CompanyDirectoryContract
 from .counter_store import CounterStoreContract
 from .login_store import LoginStoreContract
+from .passkey_store import PasskeyStoreContract
 from .requirements import CapabilityChecks, requires
 from .token_store import TokenStoreContract
 
@@ -567,6 +568,7 @@ class StorageContract(
     CompanyDirectoryContract,
     TokenStoreContract,
     LoginStoreContract,
+    PasskeyStoreContract,
     CounterStoreContract,
     TransactionContract,
     ConcurrencyContract,
