@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ._result import ActionError, ActionResult
 from .i18n import Message, resolve_locale, result_messages, success_message
 from .logins import logged_in_account, login_id
-from .models import Account, Address, LoginRecord, PrivilegeGroup, SavedCard
+from .models import Account, Address, LoginRecord, Passkey, PrivilegeGroup, SavedCard
 from .optin import peek as peek_optin
 
 if TYPE_CHECKING:
@@ -330,6 +330,13 @@ class AccountView:
         records = ctx.storage.logins.list_logins(self._account.id)
         expired, now = ctx.settings.login_lifetime.expired, ctx.clock.now()
         return tuple(LoginView(r, r.id == mine) for r in records if not expired(r, now))
+
+    @cached_property
+    def passkeys(self) -> Sequence[Passkey]:
+        """The account's passkeys (names, when added and last used; never a key)."""
+        if self._account is None:
+            return ()
+        return tuple(self._ctx.storage.passkeys.list_passkeys(self._account.id))
 
     @cached_property
     def pseudoCreditCards(self) -> Sequence[SavedCard]:

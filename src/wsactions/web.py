@@ -70,7 +70,7 @@ PACK_TEMPLATES = _CONTRIB / "templates"
 #: The pack's static files, served by the adapters below ``<prefix>/static/``.
 STATIC_DIR = _CONTRIB / "static"
 #: The files of :data:`STATIC_DIR` that may be served.
-STATIC_FILES = frozenset({"wsactions.css", "strength.js"})
+STATIC_FILES = frozenset({"wsactions.css", "strength.js", "passkeys.js"})
 #: The Jinja template the pages extend when a host layout wraps them (it captures blocks).
 _FRAGMENT = "wsactions/_fragment.html"
 

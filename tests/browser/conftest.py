@@ -101,17 +101,20 @@ def german_server(_browser_available: None) -> Iterator[DemoServer]:
 
 @contextmanager
 def serve_demo(
-    lang: str | None = None, setup: Callable[[flask.Flask], None] | None = None
+    lang: str | None = None,
+    setup: Callable[[flask.Flask], None] | None = None,
+    host: str = "127.0.0.1",
 ) -> Iterator[DemoServer]:
     """The demo app in *lang* on a free port of 127.0.0.1, served in a thread; *setup* may
-    add routes before it serves."""
+    add routes before it serves; *host* is the name its base URL uses (``localhost`` for
+    passkeys: a relying party id cannot be an IP address)."""
     apps: list[flask.Flask] = []
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         return apps[0](environ, start_response)
 
     httpd: BaseWSGIServer = make_server("127.0.0.1", 0, wsgi, threaded=True)
-    url = f"http://127.0.0.1:{httpd.port}"
+    url = f"http://{host}:{httpd.port}"
     with tempfile.TemporaryDirectory(prefix="wsactions-browser-") as data:
         app = create_app(Path(data) / "demo", base_url=url, lang=lang)
         if setup is not None:
