@@ -348,6 +348,8 @@ def mail_text(
         body = _lookup(settings, locale, [f"mail.{kind}.body"]) or "{link}"
         html = None
     subject = _fill(subject, values).replace("\n", " ").strip()
+    if "code" in values and kind != "login_code":  # a typed code beside the link
+        body += "\n\n" + (_lookup(settings, locale, ["mail.code_paragraph"]) or "{code}")
     before, after, shows_link = _mail_paragraphs(body, values)
     button = _lookup(settings, locale, [f"mail.{kind}.button"]) or subject
     fallback = _lookup(settings, locale, ["mail.link_fallback"]) or ""
@@ -436,6 +438,9 @@ def required_keys(specs: Iterable[ActionSpec], mail_kinds: Iterable[str]) -> dic
                 f"button of the {kind} mail: what opening its link does ({{shop}})"
             )
     keys["mail.link_fallback"] = "line above the raw link below a mail's button ({shop})"
+    keys["mail.code_paragraph"] = (
+        "paragraph with a typed code beside a mail's link, Settings.optin_codes ({code}, {minutes})"
+    )
     from .mails import NOTICE_EVENTS
 
     for event in NOTICE_EVENTS:

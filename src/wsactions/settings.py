@@ -289,6 +289,12 @@ class Settings:
     #: for shops that want more than a million codes).
     login_code_lifetime: float = attrs.field(default=180.0, validator=_positive)
     login_code_style: str = attrs.field(default="digits", validator=_code_style)
+    #: Mails that confirm an address (registration) or reset a password carry a typed code
+    #: beside their link, for customers whose mail opens in another browser
+    #: (EmailVerifyCode, ResetPasswordCode); valid *optin_code_lifetime* seconds, in the
+    #: browser that asked, three tries.
+    optin_codes: bool = False
+    optin_code_lifetime: float = attrs.field(default=900.0, validator=_positive)
     mail_per_address: RateLimit = attrs.Factory(lambda: RateLimit(limit=5, window=3600))
     mail_per_client: RateLimit = attrs.Factory(lambda: RateLimit(limit=30, window=3600))
     enumeration_protection: bool = False

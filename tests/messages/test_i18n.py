@@ -93,6 +93,7 @@ def test_placeholders_are_known(locale: str) -> None:
         "mail.security_notice.": notice,
         # a login code mail carries the code: what it is for (bound to the asking browser)
         "mail.login_code.": {"shop", "email", "code", "minutes"},
+        "mail.code_paragraph": {"code", "minutes"},
         "mail.": {"shop", "email", "link"},
     }
     for key, text in catalogue(locale).items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import secrets
 from collections.abc import Callable, Iterable, Mapping
@@ -10,14 +11,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .. import logins, optin, throttles
-from .._action import Call
+from .._action import Call, Outcome, fail
 from .._result import ActionError
 from ..i18n import mail_text, resolve_locale
 from ..logins import login_id
-from ..models import Account, LoginRecord, Mail
+from ..models import Account, LoginRecord, Mail, TokenRecord
 from ..rights import MemberRights
 from ..security import passwords
 from ..security.emails import EmailAddress, context_words, parse_email
+from ..security.tokens import hash_token
 from ..settings import RateLimit, Settings
 
 
@@ -248,9 +250,11 @@ def mail_optin(
     even_on_failure: bool = False,
     kind: str | None = None,
     details: Mapping[str, str] | None = None,
+    with_code: bool = False,
 ) -> None:
     """Issue a token of *purpose* and mail its link (to the account's stored address by default)
-    in a mail of *kind* (the purpose's own mail by default).
+    in a mail of *kind* (the purpose's own mail by default); *with_code* adds a typed code
+    for this browser when the shop has ``Settings.optin_codes``.
 
     With *even_on_failure* both happen only if the action fails, after its
     rollback (the unlock mail of a login that just became blocked).
@@ -259,8 +263,11 @@ def mail_optin(
     def issue_and_mail() -> None:
         token = issue_token(call, account, purpose, email)
         link = optin_link(call, purpose, token, action)
+        extra = dict(details or {})
+        if with_code and call.settings.optin_codes:
+            extra.update(issue_optin_code(call, account, purpose))
         send_mail(
-            call, kind or purpose, to or account.email, link, account=account, details=details
+            call, kind or purpose, to or account.email, link, account=account, details=extra
         )
 
     if even_on_failure:
@@ -332,3 +339,73 @@ def end_session_login(call: Call[Any]) -> None:
         call.logins.end_login(login_id(secret))
     call.ctx.session.log_out()
     call.forget_account()
+
+
+# typed codes (login by code, codes beside mailed links) --------------------------------
+
+#: The characters of a ``"letters"`` code, none that reads like another (no 0/O, 1/I/L,
+#: 2/Z, 5/S, 8/B): 25 ** 8, about 1.5e11 codes.
+_LETTERS = "ACDEFGHJKMNPQRTUVWXY34679"
+
+
+def new_code(style: str) -> str:
+    """A fresh code: six digits, or eight letters as ``ABCD-EFGH``."""
+    if style == "letters":
+        raw = "".join(secrets.choice(_LETTERS) for _ in range(8))
+        return f"{raw[:4]}-{raw[4:]}"
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+def normalized(code: str) -> str:
+    """A typed code as stored: without spaces and hyphens, upper case (at most 32
+    characters looked at)."""
+    return "".join(c for c in code[:32] if c not in " -\t").upper()
+
+
+def code_hash(nonce: str, code: str) -> str:
+    """What the store keeps of a code: bound to the nonce of the browser that asked."""
+    text = f"wsactions.login-code\x00{nonce}\x00{normalized(code)}"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+#: Attempts one typed code survives (right or wrong, the next one is refused).
+CODE_TRIES = 3
+
+
+def code_attempt(call: Call[Any], label: str, lifetime: float) -> Outcome | str:
+    """A prepare step for a typed ``code``: the nonce of this browser's pending code, after
+    counting the attempt on the server (:data:`CODE_TRIES` per code: a replayed session
+    gets none back); ``missingCode`` or ``invalidCode`` otherwise."""
+    if not normalized(call.get("code") or ""):
+        return fail("missingCode", "code")
+    session = call.ctx.session
+    pending = session.pending_code
+    if pending is None or pending[1] < call.now:
+        return fail("invalidCode", "code")
+    key = throttles.counter_key(call.settings, label, pending[0])
+    if throttle(call, key, RateLimit(limit=CODE_TRIES, window=lifetime)) > CODE_TRIES:
+        session.set_pending_code(None)
+        return fail("invalidCode", "code")
+    return pending[0]
+
+
+def optin_code_token(nonce: str, code: str) -> str:
+    """The opt-in token a typed code stands for (its hash is what the store keeps): bound
+    to the nonce of the browser that asked for the mail."""
+    return f"code.{nonce}.{normalized(code)}"
+
+
+def issue_optin_code(call: Call[Any], account: Account, purpose: str) -> dict[str, str]:
+    """With ``Settings.optin_codes``: a code for *purpose* (``verify``, ``password``) beside
+    the mailed link, bound to this browser (a nonce in the session), valid
+    ``Settings.optin_code_lifetime``; the mail's details (``code``, ``minutes``)."""
+    settings = call.settings
+    nonce = secrets.token_urlsafe(24)
+    code = new_code(settings.login_code_style)
+    until = call.now + settings.optin_code_lifetime
+    token_hash = hash_token(optin_code_token(nonce, code))
+    if token_hash is None:  # pragma: no cover - always ASCII and short
+        raise RuntimeError("a code token could not be hashed")
+    call.tokens.add(TokenRecord(token_hash, f"code_{purpose}", account.id, call.now, until))
+    call.ctx.session.set_pending_code((nonce, until))
+    return {"code": code, "minutes": str(max(1, round(settings.optin_code_lifetime / 60)))}

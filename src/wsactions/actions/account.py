@@ -20,6 +20,7 @@ from ._common import (
     add_own_account,
     check_email,
     check_new_password,
+    code_attempt,
     end_session_login,
     free_identity,
     hasher,
@@ -30,6 +31,7 @@ from ._common import (
     new_id,
     not_editable,
     notify,
+    optin_code_token,
     own_account,
     password_context,
     reset_login_counter,
@@ -105,7 +107,7 @@ def account_register(call: Call[tuple[EmailAddress, str]]) -> Outcome:
         if owner is not None:
             send_mail(call, "account_exists", owner.email, account=owner)
         return ok()
-    mail_optin(call, account, "verify", "EmailVerify")
+    mail_optin(call, account, "verify", "EmailVerify", with_code=True)
     return ok()
 
 
@@ -427,7 +429,7 @@ def password_forgotten(call: Call[EmailAddress]) -> Outcome:
         if call.settings.enumeration_protection:
             return ok()
         return fail("passwordRecoveryFailed", "email")
-    mail_optin(call, account, "password", None)
+    mail_optin(call, account, "password", None, with_code=True)
     return ok()
 
 
@@ -436,7 +438,18 @@ RESET_PURPOSES = ("password", "invitation")
 #: Tokens a password reset or change revokes: everything that would log someone in, change
 #: the account's identity or delete it (T35): an attacker's pending email change or
 #: deletion dies with the owner's recovery.
-IDENTITY_PURPOSES = ("password", "unlock", "invitation", "email_update", "delete", "login_code")
+IDENTITY_PURPOSES = (
+    "password",
+    "unlock",
+    "invitation",
+    "email_update",
+    "delete",
+    "login_code",
+    "code_password",
+)
+#: The token a typed password-reset code stands for (never ResetPassword's: the code's
+#: tries are counted only by ResetPasswordCode).
+CODE_RESET = ("code_password",)
 
 
 @attrs.frozen
@@ -455,7 +468,13 @@ class _NewPassword:
 
 
 def _reset_prepare(call: Call[Any]) -> Outcome | _NewPassword:
-    record = call.optin_record(RESET_PURPOSES)
+    return _new_password(call, RESET_PURPOSES)
+
+
+def _new_password(call: Call[Any], purposes: tuple[str, ...]) -> Outcome | _NewPassword:
+    """The checks of a new password, for the account of the request's token of *purposes*
+    (else the logged-in one, with its current password)."""
+    record = call.optin_record(purposes)
     accounts = call.accounts
     account = accounts.get_account(record.account_id) if record is not None else call.account
     if account is None:
@@ -515,10 +534,14 @@ def reset_password(call: Call[_NewPassword]) -> Outcome:
     change or deletion is cancelled) and its login counter is cleared. An invitation token
     also accepts the invitation (first password of an employee).
     """
+    return _set_new_password(call, RESET_PURPOSES)
+
+
+def _set_new_password(call: Call[_NewPassword], purposes: tuple[str, ...]) -> Outcome:
     new = call.prepared
     accounts = call.accounts
     if new.by_token:
-        record = call.consume_optin(RESET_PURPOSES)
+        record = call.consume_optin(purposes)
         if record is None or record.account_id != new.account_id:
             return fail("notLoggedIn")  # used up by a concurrent request
         account = accounts.get_account(new.account_id, for_update=True)
@@ -546,6 +569,68 @@ def reset_password(call: Call[_NewPassword]) -> Outcome:
     call.ctx.session.log_out()
     if not accepting:
         notify(call, account, "password_changed")
+    return ok()
+
+
+def _reset_code_prepare(call: Call[Any]) -> Outcome | _NewPassword:
+    nonce = code_attempt(call, "optin-code", call.settings.optin_code_lifetime)
+    if isinstance(nonce, Outcome):
+        return nonce
+    call.optin_token = optin_code_token(nonce, call.get("code") or "")
+    if call.optin_record(CODE_RESET) is None:
+        return fail("invalidCode", "code")
+    return _new_password(call, CODE_RESET)
+
+
+@action(
+    "ResetPasswordCode",
+    family="account",
+    prepare=_reset_code_prepare,
+    params=[
+        Param("code", required=True, secret=True),
+        Param("newPassword", required=True, secret=True),
+        Param("newPasswordRepeat", required=True, secret=True),
+    ],
+    subcodes={"passwordCheckFailed": PASSWORD_SUBCODES},
+    codes=[
+        "missingCode",
+        "invalidCode",
+        "notLoggedIn",
+        "missingPassword",
+        "passwordMismatch",
+        "passwordCheckFailed",
+    ],
+)
+def reset_password_code(call: Call[_NewPassword]) -> Outcome:
+    """Sets a new password with the code of a PasswordForgotten mail instead of its link
+    (``Settings.optin_codes``), in the browser that asked for it: what ResetPassword does
+    with the link's token (every login ends, identity tokens are revoked, a notice)."""
+    return _set_new_password(call, CODE_RESET)
+
+
+def _verify_code_prepare(call: Call[Any]) -> Outcome | str:
+    nonce = code_attempt(call, "optin-code", call.settings.optin_code_lifetime)
+    if isinstance(nonce, Outcome):
+        return nonce
+    call.optin_token = optin_code_token(nonce, call.get("code") or "")
+    return nonce
+
+
+@action(
+    "EmailVerifyCode",
+    family="account",
+    prepare=_verify_code_prepare,
+    params=[Param("code", required=True, secret=True)],
+    codes=["missingCode", "invalidCode"],
+)
+def email_verify_code(call: Call[str]) -> Outcome:
+    """Confirms the address with the code of the registration mail instead of its link
+    (``Settings.optin_codes``), in the browser that registered; works once."""
+    record = call.consume_optin(("code_verify",))
+    if record is None or not call.accounts.update_account(record.account_id, {"verified": True}):
+        return fail("invalidCode", "code")
+    call.tokens.revoke(record.account_id, ("verify",))  # the link has done its work too
+    call.ctx.session.set_pending_code(None)
     return ok()
 
 
@@ -831,4 +916,6 @@ ACTIONS = (
     check_password_strength,
     account_display_name_update,
     account_set_customer_data,
+    email_verify_code,
+    reset_password_code,
 )

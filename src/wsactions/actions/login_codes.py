@@ -18,47 +18,29 @@ code to a known, active address; ``LoginCode`` logs the browser that asked in wi
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from typing import Any
 
 import attrs
 
-from .. import throttles
 from .._action import Call, Outcome, Param, action, fail, fail_all, ok
 from ..models import TokenRecord
-from ..settings import RateLimit
-from ._common import check_email, mail_allowed, send_mail, start_login, throttle
+from ._common import (
+    CODE_TRIES,
+    check_email,
+    code_attempt,
+    code_hash,
+    mail_allowed,
+    new_code,
+    normalized,
+    send_mail,
+    start_login,
+)
+
+__all__ = ["CODE_TRIES", "PURPOSE", "code_hash", "new_code", "normalized"]
 
 #: The token purpose of a login code (never a link's: no opt-in action accepts it).
 PURPOSE = "login_code"
-#: Attempts one code survives (right or wrong, the next one is refused).
-CODE_TRIES = 3
-#: The characters of a ``"letters"`` code, none that reads like another (no 0/O, 1/I/L,
-#: 2/Z, 5/S, 8/B): 25 ** 8, about 1.5e11 codes.
-_LETTERS = "ACDEFGHJKMNPQRTUVWXY34679"
-
-
-def new_code(style: str) -> str:
-    """A fresh code: six digits, or eight letters as ``ABCD-EFGH``."""
-    if style == "letters":
-        raw = "".join(secrets.choice(_LETTERS) for _ in range(8))
-        return f"{raw[:4]}-{raw[4:]}"
-    return f"{secrets.randbelow(10**6):06d}"
-
-
-def normalized(code: str) -> str:
-    """A typed code as stored: without spaces and hyphens, upper case (at most 32
-    characters looked at)."""
-    return "".join(c for c in code[:32] if c not in " -\t").upper()
-
-
-def code_hash(nonce: str, code: str) -> str:
-    """What the store keeps of a code: bound to the nonce of the browser that asked."""
-    text = f"wsactions.login-code\x00{nonce}\x00{normalized(code)}"
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def _request_prepare(call: Call[Any]) -> Outcome | Any:
     errors: list[Any] = []
     email = check_email(call, "email", "missingEmail", errors)
@@ -113,19 +95,10 @@ class _Attempt:
 
 
 def _code_prepare(call: Call[Any]) -> Outcome | _Attempt:
-    typed = call.get("code") or ""
-    if not normalized(typed):
-        return fail("missingCode", "code")
-    pending = call.ctx.session.pending_code
-    if pending is None or pending[1] < call.now:
-        return fail("invalidCode", "code")
-    nonce = pending[0]
-    key = throttles.counter_key(call.settings, "login-code", nonce)
-    tries = RateLimit(limit=CODE_TRIES, window=call.settings.login_code_lifetime)
-    if throttle(call, key, tries) > CODE_TRIES:  # record first, then decide
-        call.ctx.session.set_pending_code(None)
-        return fail("invalidCode", "code")
-    return _Attempt(code_hash(nonce, typed))
+    nonce = code_attempt(call, "login-code", call.settings.login_code_lifetime)
+    if isinstance(nonce, Outcome):
+        return nonce
+    return _Attempt(code_hash(nonce, call.get("code") or ""))
 
 
 @action(
