@@ -158,9 +158,9 @@ class SessionView:
         return self._session.get(key)
 
     @property
-    def loginCodePending(self) -> bool:
-        """Whether this browser asked for a login code that is still valid (LoginCodeRequest):
-        the login page then asks for it."""
+    def codePending(self) -> bool:
+        """Whether this browser asked for a mailed code that is still valid (LoginCodeRequest,
+        or a mail of ``Settings.optin_codes``): the page then asks for it."""
         pending = self._session.pending_code
         return pending is not None and pending[1] >= self._clock.now()
 

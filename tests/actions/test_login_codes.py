@@ -63,7 +63,7 @@ def test_a_known_address_gets_a_code_and_logs_in_with_it() -> None:
 
 
 @pytest.mark.parametrize("email", ["nobody@example.com", "inactive@example.com"])
-def test_an_unknown_or_inactive_address_answers_alike_without_mail(email: str) -> None:
+def test_e37_an_unknown_or_inactive_address_answers_alike_without_mail(email: str) -> None:
     """E37: success, and this browser waits for a code all the same; no mail, no token."""
     shop = Harness()
     shop.create_account("inactive@example.com", PW, active=False)
@@ -135,7 +135,7 @@ def test_missing_code(typed: str) -> None:
     assert state(shop) == before
 
 
-def test_a_code_without_a_request_in_this_browser_is_invalid() -> None:
+def test_m41_a_code_without_a_request_in_this_browser_is_invalid() -> None:
     """Bound to the browser that asked: the right code typed in another browser (even one
     that asked for a code of its own, for another address) is wrong."""
     shop = Harness()
@@ -151,7 +151,7 @@ def test_a_code_without_a_request_in_this_browser_is_invalid() -> None:
     assert not is_logged_in(other)
 
 
-def test_a_code_works_once_and_not_after_its_lifetime() -> None:
+def test_m42_a_code_works_once_and_not_after_its_lifetime() -> None:
     shop = Harness()
     shop.create_account(EMAIL, PW)
     browser, code = asked(shop)
@@ -165,7 +165,7 @@ def test_a_code_works_once_and_not_after_its_lifetime() -> None:
     assert shop.state()["logins"] == before
 
 
-def test_three_wrong_tries_void_the_code() -> None:
+def test_m42_three_wrong_tries_void_the_code() -> None:
     shop = Harness()
     shop.create_account(EMAIL, PW)
     browser, code = asked(shop)
@@ -183,7 +183,7 @@ def test_three_wrong_tries_void_the_code() -> None:
     assert not is_logged_in(browser)
 
 
-def test_a_replayed_session_does_not_reset_the_tries() -> None:
+def test_m42_a_replayed_session_does_not_reset_the_tries() -> None:
     """The tries count on the server: a browser that sends its old session again (a
     copied signed cookie) does not get three new ones."""
     shop = Harness()
@@ -247,7 +247,7 @@ def test_code_helpers() -> None:
     assert len({new_code("digits") for _ in range(200)}) > 150
 
 
-def test_16_threads_with_one_code_log_in_once() -> None:
+def test_m42_16_threads_with_one_code_log_in_once() -> None:
     shop = Harness()
     shop.create_account(EMAIL, PW)
     browser, code = asked(shop)

@@ -325,7 +325,7 @@ def test_m41_a_passkey_is_both_factors_and_can_finish_a_pending_login() -> None:
     assert is_logged_in(pending)
 
 
-def test_16_threads_with_one_assertion_log_in_once() -> None:
+def test_w47_16_threads_with_one_assertion_log_in_once() -> None:
     shop = Harness()
     _, key = with_passkey(shop)
     browser = shop.client()

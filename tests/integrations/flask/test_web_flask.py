@@ -187,3 +187,44 @@ def test_m41_pack_login_asks_for_the_second_factor(tmp_path: Path) -> None:
     assert done.status_code == 303
     assert "ann@example.com" in client.get("/account/").get_data(as_text=True)
     assert secret not in page
+
+
+def test_typed_codes_on_the_register_and_forgot_pages(tmp_path: Path) -> None:
+    """Settings.optin_codes: after registering, the page asks for the mailed code and
+    confirms the address with it; after PasswordForgotten, the page takes the code and a
+    new password."""
+    app, sent = make_app(tmp_path, WSACTIONS_SETTINGS={"locales": ("en",), "optin_codes": True})
+    client = app.test_client()
+    page = client.get("/account/register").get_data(as_text=True)
+    values = {"email": "ann@example.com", "password": PW, "passwordRepeat": PW}
+    page = client.post(
+        "/account/register", data={**hidden(page, "AccountRegister"), **values}
+    ).get_data(as_text=True)
+    code = re.search(r"^\s*(\d{6})\s*$", sent.outbox[-1].text, re.M)
+    assert code
+    page = client.post(
+        "/account/register", data={**hidden(page, "EmailVerifyCode"), "code": code.group(1)}
+    ).get_data(as_text=True)
+    assert "Your email address has been confirmed" in page
+    storage = app.extensions["wsactions"].storage
+    assert storage.accounts.find_account("ann@example.com").verified
+
+    other = app.test_client()
+    page = other.get("/account/forgot").get_data(as_text=True)
+    page = other.post(
+        "/account/forgot",
+        data={**hidden(page, "PasswordForgotten"), "email": "ann@example.com"},
+    ).get_data(as_text=True)
+    code = re.search(r"^\s*(\d{6})\s*$", sent.outbox[-1].text, re.M)
+    assert code
+    new = "another long passphrase 42"
+    page = other.post(
+        "/account/forgot",
+        data={
+            **hidden(page, "ResetPasswordCode"),
+            "code": code.group(1),
+            "newPassword": new,
+            "newPasswordRepeat": new,
+        },
+    ).get_data(as_text=True)
+    assert "Your new password is saved" in page
