@@ -264,3 +264,15 @@ def test_m42_16_threads_with_one_code_log_in_once() -> None:
         results = list(pool.map(attempt, range(16)))
     assert results.count(True) == 1
     assert len(shop.logins.list_logins(shop.accounts.find_account(EMAIL).id)) == 1
+
+
+def test_a_subshop_limit_is_told_after_the_right_code() -> None:
+    shop = Harness()
+    shop.create_account(EMAIL, PW, allowed_subshops={"de"})
+    elsewhere = shop.client(subshop="fr")
+    assert elsewhere.submit("LoginCodeRequest", email=EMAIL).success
+    code = mailed_code(shop)
+    before = shop.state()["logins"]
+    assert_fails(elsewhere.submit("LoginCode", code=code), ActionError("subshopNotAllowed"))
+    assert shop.state()["logins"] == before
+    assert not is_logged_in(elsewhere)

@@ -440,3 +440,24 @@ def test_the_credential_is_never_echoed(name: str) -> None:
     account_logged_in(shop, client, EMAIL)
     result = client.submit(name, credential='{"x": "secret-ish"}')
     assert "credential" not in result.params
+
+
+def test_a_subshop_limit_is_told_after_the_passkey() -> None:
+    shop = Harness()
+    _, key = with_passkey(shop)
+    account = shop.accounts.find_account(EMAIL)
+    assert account is not None
+    shop.accounts.update_account(account.id, {"allowed_subshops": frozenset({"de"})})
+    elsewhere = shop.client(subshop="fr")
+    before = shop.state()
+    assert_fails(
+        elsewhere.submit("PasskeyLogin", credential=key.get(login_options(elsewhere), ORIGIN)),
+        ActionError("subshopNotAllowed"),
+    )
+    assert shop.state()["logins"] == before["logins"]
+    assert shop.state()["passkeys"] == before["passkeys"]  # the counter is not spent
+    assert not is_logged_in(elsewhere)
+    at_home = shop.client(subshop="de")
+    assert at_home.submit(
+        "PasskeyLogin", credential=key.get(login_options(at_home), ORIGIN)
+    ).success
