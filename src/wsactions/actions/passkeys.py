@@ -71,6 +71,17 @@ def _party(call: Call[Any]) -> _Party | None:
     return _Party(parts.hostname, f"{parts.scheme}://{parts.netloc}")
 
 
+def _owner_and_party(call: Call[Any]) -> Outcome | tuple[Account, _Party]:
+    """The logged-in account and the relying party, or the code that says which is missing."""
+    account = call.account
+    party = _party(call)
+    if account is None:  # pragma: no cover - the access rule checked it
+        return fail("notLoggedIn")
+    if party is None:
+        return fail("passkeysUnavailable")
+    return account, party
+
+
 def _token_hash(purpose: str, challenge: str) -> str:
     text = f"wsactions.passkey\x00{purpose}\x00{challenge}"
     return hashlib.sha256(text.encode("ascii")).hexdigest()
@@ -135,12 +146,10 @@ def _options(webauthn: Any, options: Any) -> Outcome:
 def passkey_register_options(call: Call[None]) -> Outcome:
     """The options for ``navigator.credentials.create`` (``data.options``, JSON): a
     discoverable credential with user verification, none the account has already."""
-    account = call.account
-    party = _party(call)
-    if account is None:  # pragma: no cover - the access rule checked it
-        return fail("notLoggedIn")
-    if party is None:
-        return fail("passkeysUnavailable")
+    ready = _owner_and_party(call)
+    if isinstance(ready, Outcome):
+        return ready
+    account, party = ready
     webauthn = _webauthn()
     structs = webauthn.helpers.structs
     challenge = _issue_challenge(call, "register", account.id)
@@ -193,12 +202,10 @@ def passkey_register(call: Call[None]) -> Outcome:
     """Adds the passkey the browser created for PasskeyRegisterOptions' challenge
     (verified: challenge, origin, relying party, user verification); ``data.id``. The
     owner gets a notice (M45)."""
-    account = call.account
-    party = _party(call)
-    if account is None:  # pragma: no cover - the access rule checked it
-        return fail("notLoggedIn")
-    if party is None:
-        return fail("passkeysUnavailable")
+    ready = _owner_and_party(call)
+    if isinstance(ready, Outcome):
+        return ready
+    account, party = ready
     name = _name(call, "Passkey")
     if name is None:
         return fail("invalidValue", "name")
