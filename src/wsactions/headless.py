@@ -408,12 +408,7 @@ class HeadlessApi:
             return
         if not isinstance(state, dict):
             return
-        # Through the session's own checks: what it would not accept is dropped.
-        scratch = MappingSession(
-            {"_wsa.pending": state.get("login"), "_wsa.code": state.get("code")}
-        )
-        session.set_pending_login(scratch.pending_login)
-        session.set_pending_code(scratch.pending_code)
+        session.set_login_steps(state)  # what the session would not accept is dropped
 
     def _unavailable(self, request: WebRequest, client: str) -> dict[str, Any]:
         settings = self.area.settings

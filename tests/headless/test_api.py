@@ -493,6 +493,33 @@ def test_an_app_logs_in_with_an_emailed_code(shop: Shop) -> None:
     assert [e["code"] for e in replay.json["errors"]] == ["invalidCode"]
 
 
+def test_passkeys_through_the_api(shop: Shop) -> None:
+    """A browser client adds a passkey; an app logs in with it (its challenge travels in
+    the sealed token), and a replayed assertion is refused."""
+    from softkey import SoftKey
+
+    register(shop)
+    browser = shop.browser()
+    assert browser.post("Login", id=EMAIL, password=PW)[0] == 200
+    status, body = browser.post("PasskeyRegisterOptions")
+    assert status == 200, body
+    key = SoftKey()
+    credential = key.create(body["data"]["options"], "http://localhost")
+    status, body = browser.post("PasskeyRegister", credential=credential, name="Laptop")
+    assert (status, body["success"]) == (200, True), body
+    assert "credential" not in body["params"]
+    app = shop.app_client()
+    status, body = app.post("PasskeyLoginOptions")
+    assert status == 200
+    assert app.token.startswith("p.")  # the challenge, sealed for the app
+    assertion = key.get(body["data"]["options"], "http://localhost")
+    status, body = app.post("PasskeyLogin", credential=assertion)
+    assert (status, body["meta"]["authenticated"]) == (200, True), body
+    replay = shop.app_client()
+    status, body = replay.post("PasskeyLogin", credential=assertion)
+    assert (status, [e["code"] for e in body["errors"]]) == (400, ["noChallenge"])
+
+
 def test_one_pending_token_in_16_threads_logs_in_once(shop: Shop) -> None:
     """The pending login is the app's to keep: 16 requests with the same token and the
     same code at once log in exactly once (the code's step is used up)."""
