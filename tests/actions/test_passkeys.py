@@ -461,3 +461,17 @@ def test_a_subshop_limit_is_told_after_the_passkey() -> None:
     assert at_home.submit(
         "PasskeyLogin", credential=key.get(login_options(at_home), ORIGIN)
     ).success
+
+
+def test_login_challenges_per_client_are_bounded() -> None:
+    """Every login challenge is a stored token: one client gets 60 a minute, then
+    tooManyRequests and nothing is stored."""
+    shop = Harness()
+    browser = shop.client()
+    for _ in range(60):
+        assert browser.submit("PasskeyLoginOptions").success
+    before = shop.state()
+    assert_fails(browser.submit("PasskeyLoginOptions"), ActionError("tooManyRequests"))
+    assert shop.state() == before
+    shop.clock.advance(61)
+    assert browser.submit("PasskeyLoginOptions").success

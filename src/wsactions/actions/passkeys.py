@@ -30,10 +30,12 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from .. import throttles
 from .._action import Access, Call, Outcome, Param, action, fail, ok
 from ..models import Account, Passkey, TokenRecord
 from ..rights import MemberRights
-from ._common import notify, start_login
+from ..settings import RateLimit
+from ._common import notify, start_login, throttle
 
 #: How long a challenge may be answered (seconds).
 CHALLENGE_SECONDS = 300.0
@@ -249,9 +251,21 @@ def passkey_register(call: Call[None]) -> Outcome:
 # login -------------------------------------------------------------------------------------
 
 
+#: Login challenges one client may ask for per minute: each is a stored token (bounded).
+OPTIONS_PER_CLIENT = RateLimit(limit=60, window=60)
+
+
+def _login_options_prepare(call: Call[Any]) -> Outcome | None:
+    key = throttles.counter_key(call.settings, "passkey-options", call.ctx.request.client_address)
+    if throttle(call, key, OPTIONS_PER_CLIENT) > OPTIONS_PER_CLIENT.limit:
+        return fail("tooManyRequests")
+    return None
+
+
 @action(
     "PasskeyLoginOptions",
     family="account",
+    prepare=_login_options_prepare,
     codes=["passkeysUnavailable"],
 )
 def passkey_login_options(call: Call[None]) -> Outcome:
