@@ -146,6 +146,10 @@ class Privileges:
     group_name: str | None = None
     #: Members must have a second factor (TOTP) on before they may order.
     require_second_factor: bool = False
+    #: How often the budget (*payment_limit*) renews: ``none`` (never; it counts from when
+    #: the limit was set), ``day``, ``week``, ``month``, ``quarter``, ``year``
+    #: (:mod:`wsactions.periods`, in the shop's time zone).
+    budget_period: str = "none"
 
 
 @attrs.frozen
@@ -160,22 +164,43 @@ class PrivilegeGroup:
     budget_since: float = 0.0
     spent: Decimal = Decimal(0)
 
-    def charged(self, amount: Decimal) -> Decimal | None:
-        """What is spent after an order of *amount*, or ``None`` when the group's
-        per-order limit or budget refuses it (every store's ``charge_group`` rule)."""
+    def spent_in(self, period_start: float | None = None) -> Decimal:
+        """What was charged in the budget period that began at *period_start* (``None``: the
+        period since *budget_since*): a new period starts at zero, with no write."""
+        if period_start is not None and self.budget_since < period_start:
+            return Decimal(0)
+        return self.spent
+
+    def charged(
+        self, amount: Decimal, period_start: float | None = None
+    ) -> tuple[Decimal, float] | None:
+        """The budget's state (spent, since) after an order of *amount* in the period that
+        began at *period_start*, or ``None`` when the group's per-order limit or budget
+        refuses it (every store's ``charge_group`` rule)."""
         per_order = self.privileges.payment_limit_per_order
         if per_order is not None and amount > per_order:
             return None
-        total = self.spent + amount
+        total = self.spent_in(period_start) + amount
         budget = self.privileges.payment_limit
-        return None if budget is not None and total > budget else total
-
-    def refunded(self, amount: Decimal, charged_at: float) -> Decimal | None:
-        """What is spent after giving *amount* back, or ``None`` when the order was not
-        charged in the current period (every store's ``refund_group`` rule)."""
-        if charged_at < self.budget_since or self.spent <= 0:
+        if budget is not None and total > budget:
             return None
-        return max(Decimal(0), self.spent - amount)
+        return total, self._since(period_start)
+
+    def refunded(
+        self, amount: Decimal, charged_at: float, period_start: float | None = None
+    ) -> tuple[Decimal, float] | None:
+        """The budget's state after giving *amount* back, or ``None`` when the order was not
+        charged in the current period (every store's ``refund_group`` rule)."""
+        start = self._since(period_start)
+        spent = self.spent_in(period_start)
+        if charged_at < start or spent <= 0:
+            return None
+        return max(Decimal(0), spent - amount), start
+
+    def _since(self, period_start: float | None) -> float:
+        if period_start is None:
+            return self.budget_since
+        return max(self.budget_since, period_start)
 
 
 @attrs.frozen

@@ -295,15 +295,32 @@ class CompanyDirectory(Protocol):
     def delete_group(self, company_id: str, group_id: str) -> GroupDeletion:
         """Remove the group unless a member is assigned to it (checked in the same step)."""
 
-    def charge_group(self, company_id: str, group_id: str, amount: Decimal) -> bool:
+    def charge_group(
+        self,
+        company_id: str,
+        group_id: str,
+        amount: Decimal,
+        *,
+        period_start: float | None = None,
+    ) -> bool:
         """Add *amount* to the group's spending unless the group's stored
-        ``payment_limit_per_order`` or ``payment_limit`` refuses it (one atomic step)."""
+        ``payment_limit_per_order`` or ``payment_limit`` refuses it (one atomic step), as
+        :meth:`PrivilegeGroup.charged <wsactions.models.PrivilegeGroup.charged>` decides:
+        with *period_start* (a budget that renews), what was spent before it counts zero and
+        ``budget_since`` moves to it, in the same step."""
 
     def refund_group(
-        self, company_id: str, group_id: str, amount: Decimal, charged_at: float
+        self,
+        company_id: str,
+        group_id: str,
+        amount: Decimal,
+        charged_at: float,
+        *,
+        period_start: float | None = None,
     ) -> bool:
         """Give *amount* back to the budget if it was charged in the current period
-        (``charged_at >= budget_since``); never below zero. Whether anything changed."""
+        (``charged_at`` not before ``budget_since`` nor *period_start*); never below zero.
+        Whether anything changed."""
 
 
 class AccountStore(AccountRecords, AddressBook, CardVault, CompanyDirectory, Protocol):

@@ -22,13 +22,19 @@ a member setting (not a group privilege) and applies to everyone it is set for.
 from __future__ import annotations
 
 import re
+import time
 from decimal import Decimal
 from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .logins import logged_in_account
 from .models import Account, PrivilegeGroup, Privileges
-from .protocols import AccountStore, ActionContext
+from .periods import Period, period_of
+from .protocols import AccountStore, ActionContext, Clock
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 #: Reasons :meth:`MemberRights.check_order` gives for a refused order.
 PER_ORDER_LIMIT = "paymentLimitPerOrder"
@@ -81,10 +87,44 @@ def _amount(amount: Decimal) -> Decimal:
 class MemberRights:
     """The rights of one account (``None``: nobody logged in, nothing restricted)."""
 
-    def __init__(self, accounts: AccountStore, account: Account | None) -> None:
+    def __init__(
+        self,
+        accounts: AccountStore,
+        account: Account | None,
+        *,
+        settings: Settings | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self._accounts = accounts
         self.account = account
         self.group = effective_group(accounts, account)
+        self._settings = settings
+        self._clock = clock
+
+    def period(self) -> Period | None:
+        """The group's current budget period (``budgetPeriod``), in the shop's time zone,
+        week and fiscal year; ``None`` when the budget never renews. Without the shop's
+        settings: UTC, weeks from Monday, the calendar year."""
+        group = self.group
+        if group is None or group.privileges.budget_period == "none":
+            return None
+        settings = self._settings
+        now = self._clock.now() if self._clock is not None else time.time()
+        return period_of(
+            group.privileges.budget_period,
+            now,
+            timezone=settings.timezone if settings else "UTC",
+            week_start=settings.budget_week_start if settings else 0,
+            fiscal_start_month=settings.fiscal_year_start_month if settings else 1,
+        )
+
+    def _period_start(self) -> float | None:
+        period = self.period()
+        return None if period is None else period.start
+
+    def spent(self) -> Decimal:
+        """What the group has spent in its current budget period."""
+        return Decimal(0) if self.group is None else self.group.spent_in(self._period_start())
 
     def may_pay_with(self, method: str) -> bool:
         """Whether the group allows payment method *method*."""
@@ -112,7 +152,7 @@ class MemberRights:
         if per_order is not None and amount > per_order:
             return PER_ORDER_LIMIT
         budget = privileges.payment_limit
-        if budget is not None and self.group.spent + amount > budget:
+        if budget is not None and self.group.spent_in(self._period_start()) + amount > budget:
             return BUDGET_LIMIT
         return None
 
@@ -127,7 +167,9 @@ class MemberRights:
         group = self.group
         if group is None:
             return True
-        return self._accounts.charge_group(group.company_id, group.id, amount)
+        return self._accounts.charge_group(
+            group.company_id, group.id, amount, period_start=self._period_start()
+        )
 
     def refund_order(self, amount: Decimal, *, charged_at: float) -> bool:
         """Give a cancelled order's *amount* back to the group's budget.
@@ -141,7 +183,9 @@ class MemberRights:
         group = self.group
         if group is None:
             return False
-        return self._accounts.refund_group(group.company_id, group.id, amount, charged_at)
+        return self._accounts.refund_group(
+            group.company_id, group.id, amount, charged_at, period_start=self._period_start()
+        )
 
     def template_blocked(self, template: str) -> bool:
         """Whether *template* matches a ``blockedTemplates`` glob pattern."""
@@ -173,11 +217,20 @@ class MemberRights:
         return allowed is None or subshop in allowed
 
 
-def for_account(accounts: AccountStore, account: Account | None) -> MemberRights:
-    """The rights of *account*."""
-    return MemberRights(accounts, account)
+def for_account(
+    accounts: AccountStore,
+    account: Account | None,
+    *,
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+) -> MemberRights:
+    """The rights of *account*; pass the shop's *settings* (and a *clock*) for budgets that
+    renew each period in the shop's time zone."""
+    return MemberRights(accounts, account, settings=settings, clock=clock)
 
 
 def for_request(ctx: ActionContext) -> MemberRights:
     """The rights of the account logged in to *ctx*'s session."""
-    return MemberRights(ctx.storage.accounts, logged_in_account(ctx))
+    return MemberRights(
+        ctx.storage.accounts, logged_in_account(ctx), settings=ctx.settings, clock=ctx.clock
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -109,6 +109,14 @@ class RateLimit:
 
     limit: int = attrs.field(validator=_positive)
     window: float = attrs.field(validator=_positive)
+
+
+def _range(name: str, low: int, high: int) -> Callable[[Any, Any, int], None]:
+    def check(inst: Any, attribute: Any, value: int) -> None:
+        if type(value) is not int or not low <= value <= high:
+            raise ConfigurationError(f"{name} must be a whole number from {low} to {high}")
+
+    return check
 
 
 def _code_style(inst: Any, attribute: attrs.Attribute[Any], value: str) -> None:
@@ -295,6 +303,13 @@ class Settings:
     #: browser that asked, three tries.
     optin_codes: bool = False
     optin_code_lifetime: float = attrs.field(default=900.0, validator=_positive)
+    #: Budgets that renew (``budgetPeriod``): the first day of a week (0 Monday … 6
+    #: Sunday) and the first month of the fiscal year (its quarters follow it), in
+    #: *timezone*.
+    budget_week_start: int = attrs.field(default=0, validator=_range("budget_week_start", 0, 6))
+    fiscal_year_start_month: int = attrs.field(
+        default=1, validator=_range("fiscal_year_start_month", 1, 12)
+    )
     mail_per_address: RateLimit = attrs.Factory(lambda: RateLimit(limit=5, window=3600))
     mail_per_client: RateLimit = attrs.Factory(lambda: RateLimit(limit=30, window=3600))
     enumeration_protection: bool = False

@@ -21,6 +21,7 @@ from .. import logins
 from .._action import Access, Call, Outcome, Param, action, fail, fail_all, ok
 from .._result import ActionError
 from ..models import Account, GroupDeletion, PrivilegeGroup, Privileges
+from ..periods import PERIODS
 from ..security import jsontext
 from ..security.emails import EmailAddress
 from ._common import check_email, mail_allowed, mail_optin, new_id, notify, request_locale
@@ -321,6 +322,15 @@ def _privilege_flag(value: Any) -> bool:
     return value
 
 
+def _budget_period(value: Any) -> str:
+    """One of :data:`wsactions.periods.PERIODS` (``null``: ``none``, never renews)."""
+    if value is None:
+        return "none"
+    if value not in PERIODS:
+        raise ValueError("period")
+    return str(value)
+
+
 _PRIVILEGE_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "allowedPaymentMethods": (
         "allowed_payment_methods",
@@ -333,6 +343,7 @@ _PRIVILEGE_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "editableFields": ("editable_fields", _nullable(lambda v: frozenset(_texts(v)))),
     "groupName": ("group_name", lambda v: _texts([v])[0]),
     "requireSecondFactor": ("require_second_factor", _privilege_flag),
+    "budgetPeriod": ("budget_period", _budget_period),
 }
 
 

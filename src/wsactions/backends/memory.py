@@ -459,16 +459,31 @@ class MemoryAccountStore:
             t.drop(groups, group_id)
             return GroupDeletion.DELETED
 
-    def charge_group(self, company_id: str, group_id: str, amount: Decimal) -> bool:
+    def charge_group(
+        self,
+        company_id: str,
+        group_id: str,
+        amount: Decimal,
+        *,
+        period_start: float | None = None,
+    ) -> bool:
         """Add *amount* to the spending unless the stored limits refuse it."""
-        return self._change_budget(company_id, group_id, lambda g: _spent(g, g.charged(amount)))
+        return self._change_budget(
+            company_id, group_id, lambda g: _spent(g, g.charged(amount, period_start))
+        )
 
     def refund_group(
-        self, company_id: str, group_id: str, amount: Decimal, charged_at: float
+        self,
+        company_id: str,
+        group_id: str,
+        amount: Decimal,
+        charged_at: float,
+        *,
+        period_start: float | None = None,
     ) -> bool:
         """Give *amount* back if it was charged in the current period (never below zero)."""
         return self._change_budget(
-            company_id, group_id, lambda g: _spent(g, g.refunded(amount, charged_at))
+            company_id, group_id, lambda g: _spent(g, g.refunded(amount, charged_at, period_start))
         )
 
     def _change_budget(
@@ -490,8 +505,8 @@ class MemoryAccountStore:
             return True
 
 
-def _spent(group: PrivilegeGroup, spent: Decimal | None) -> PrivilegeGroup | None:
-    return None if spent is None else _evolve(group, spent=spent)
+def _spent(group: PrivilegeGroup, state: tuple[Decimal, float] | None) -> PrivilegeGroup | None:
+    return None if state is None else _evolve(group, spent=state[0], budget_since=state[1])
 
 
 class MemoryTokenStore:

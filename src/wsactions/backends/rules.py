@@ -290,6 +290,7 @@ def privileges_json(privileges: Privileges) -> dict[str, Any]:
         "editable_fields": _names(privileges.editable_fields),
         "group_name": privileges.group_name,
         "require_second_factor": privileges.require_second_factor,
+        "budget_period": privileges.budget_period,
     }
 
 
@@ -309,6 +310,7 @@ def privileges_from_json(data: Mapping[str, Any]) -> Privileges:
         editable_fields=data.get("editable_fields"),
         group_name=data.get("group_name"),
         require_second_factor=bool(data.get("require_second_factor", False)),
+        budget_period=str(data.get("budget_period") or "none"),
     )
 
 

@@ -554,15 +554,30 @@ class SqlAccountStore(_Part):
             c.execute(sa.delete(G).where(G.c.seq == found.seq))
             return GroupDeletion.DELETED
 
-    def charge_group(self, company_id: str, group_id: str, amount: Decimal) -> bool:
+    def charge_group(
+        self,
+        company_id: str,
+        group_id: str,
+        amount: Decimal,
+        *,
+        period_start: float | None = None,
+    ) -> bool:
         """Add *amount* to the spending unless the stored limits refuse it."""
-        return self._change_spent(company_id, group_id, lambda g: g.charged(amount))
+        return self._change_spent(company_id, group_id, lambda g: g.charged(amount, period_start))
 
     def refund_group(
-        self, company_id: str, group_id: str, amount: Decimal, charged_at: float
+        self,
+        company_id: str,
+        group_id: str,
+        amount: Decimal,
+        charged_at: float,
+        *,
+        period_start: float | None = None,
     ) -> bool:
         """Give *amount* back if it was charged in the current period (never below zero)."""
-        return self._change_spent(company_id, group_id, lambda g: g.refunded(amount, charged_at))
+        return self._change_spent(
+            company_id, group_id, lambda g: g.refunded(amount, charged_at, period_start)
+        )
 
     def _change_spent(self, company_id: str, group_id: str, step: Any) -> bool:
         with self._s.transaction(), self._s.connection() as c:
@@ -573,10 +588,13 @@ class SqlAccountStore(_Part):
             ).first()
             if row is None:
                 return False
-            spent = step(_record(PrivilegeGroup, row))
-            if spent is None:
+            state = step(_record(PrivilegeGroup, row))
+            if state is None:
                 return False
-            c.execute(sa.update(G).where(G.c.seq == row.seq).values(spent=spent))
+            spent, since = state
+            c.execute(
+                sa.update(G).where(G.c.seq == row.seq).values(spent=spent, budget_since=since)
+            )
             return True
 
 

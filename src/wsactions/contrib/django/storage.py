@@ -663,29 +663,50 @@ class DjangoAccountStore(_Part):
             return GroupDeletion.DELETED
 
     @_guarded
-    def charge_group(self, company_id: str, group_id: str, amount: Decimal) -> bool:
+    def charge_group(
+        self,
+        company_id: str,
+        group_id: str,
+        amount: Decimal,
+        *,
+        period_start: float | None = None,
+    ) -> bool:
         """Add *amount* to the spending unless the stored limits refuse it."""
-        return self._change_spent(company_id, group_id, lambda g: g.charged(amount))
+        return self._change_spent(company_id, group_id, lambda g: g.charged(amount, period_start))
 
     @_guarded
     def refund_group(
-        self, company_id: str, group_id: str, amount: Decimal, charged_at: float
+        self,
+        company_id: str,
+        group_id: str,
+        amount: Decimal,
+        charged_at: float,
+        *,
+        period_start: float | None = None,
     ) -> bool:
         """Give *amount* back if it was charged in the current period (never below zero)."""
-        return self._change_spent(company_id, group_id, lambda g: g.refunded(amount, charged_at))
+        return self._change_spent(
+            company_id, group_id, lambda g: g.refunded(amount, charged_at, period_start)
+        )
 
     def _change_spent(
-        self, company_id: str, group_id: str, step: Callable[[PrivilegeGroup], Decimal | None]
+        self,
+        company_id: str,
+        group_id: str,
+        step: Callable[[PrivilegeGroup], tuple[Decimal, float] | None],
     ) -> bool:
         """Lock the group row, compute the new spending from it, write it: one step."""
         with self._s.write():
             row = self._groups(company_id).select_for_update().filter(group_id=group_id).first()
             if row is None:
                 return False
-            spent = step(_record(PrivilegeGroup, row))
-            if spent is None:
+            state = step(_record(PrivilegeGroup, row))
+            if state is None:
                 return False
-            self._s.objects("PrivilegeGroup").filter(seq=row.seq).update(spent=str(spent))
+            spent, since = state
+            self._s.objects("PrivilegeGroup").filter(seq=row.seq).update(
+                spent=str(spent), budget_since=since
+            )
             return True
 
 

@@ -196,6 +196,27 @@ class CompanyDirectoryContract(CapabilityChecks):
         group = storage.accounts.get_group("c1", "g1")
         assert group == _group("g1", limit=100, per_order=60, spent=Decimal(100))
 
+    def test_charge_in_a_new_budget_period(self, storage: Storage) -> None:
+        """With *period_start* after the budget's start, what was spent before counts zero
+        and ``budget_since`` moves to the period's start, in the same step; a refund of an
+        order charged before the period is refused."""
+        storage.accounts.add_group(_group("g1", limit=100, budget_since=10.0, spent=Decimal(90)))
+        assert not storage.accounts.charge_group("c1", "g1", Decimal(20), period_start=5.0)
+        assert storage.accounts.charge_group("c1", "g1", Decimal(80), period_start=50.0)
+        group = storage.accounts.get_group("c1", "g1")
+        assert group is not None
+        assert (group.spent, group.budget_since) == (Decimal(80), 50.0)
+        assert not storage.accounts.charge_group("c1", "g1", Decimal(21), period_start=50.0)
+        before = storage.snapshot()
+        assert not storage.accounts.refund_group("c1", "g1", Decimal(10), 20.0, period_start=50.0)
+        assert storage.snapshot() == before
+        assert storage.accounts.refund_group("c1", "g1", Decimal(30), 60.0, period_start=50.0)
+        assert _spent(storage) == Decimal(50)
+        # the next period: nothing spent yet, and nothing of the last one to refund
+        assert not storage.accounts.refund_group("c1", "g1", Decimal(10), 60.0, period_start=100.0)
+        assert storage.accounts.charge_group("c1", "g1", Decimal(100), period_start=100.0)
+        assert _spent(storage) == Decimal(100)
+
     def test_charge_refused_by_per_order_limit(self, storage: Storage) -> None:
         """An amount above the per-order limit is refused; nothing changes."""
         storage.accounts.add_group(_group("g1", per_order=50))

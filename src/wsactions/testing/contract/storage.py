@@ -346,6 +346,18 @@ class ConcurrencyContract(CapabilityChecks):
                 assert storage.accounts.find_account(f"user{i}@example.com") == _account(i)
         assert storage.accounts.find_account(f"user{winner}@example.com") is None
 
+    def test_concurrent_charges_in_a_new_period_respect_budget(self, storage: Storage) -> None:
+        """16 charges of 30 in a new period of a budget of 100 that was spent up in the last
+        one: exactly 3 succeed, 90 spent, the period's start recorded once."""
+        storage.accounts.add_group(_group("g1", limit=100, spent=Decimal(100)))
+        results = _race(
+            lambda i: storage.accounts.charge_group("c1", "g1", Decimal(30), period_start=500.0)
+        )
+        assert results.count(True) == 3
+        group = storage.accounts.get_group("c1", "g1")
+        assert group is not None
+        assert (group.spent, group.budget_since) == (Decimal(90), 500.0)
+
     def test_concurrent_charges_respect_budget(self, storage: Storage) -> None:
         """16 charges of 30 against a budget of 100: exactly 3 succeed, 90 spent."""
         storage.accounts.add_group(_group("g1", limit=100))
