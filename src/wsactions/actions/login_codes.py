@@ -75,17 +75,18 @@ def login_code_request(call: Call[Any]) -> Outcome:
         or (settings.require_verified_email and not account.verified)
     ):
         return ok()
-    code = new_code(settings.login_code_style)
-    call.tokens.revoke(account.id, (PURPOSE,))  # the newest code only
-    call.tokens.add(TokenRecord(code_hash(nonce, code), PURPOSE, account.id, call.now, until))
-    minutes = max(1, round(settings.login_code_lifetime / 60))
-    send_mail(
-        call,
-        PURPOSE,
-        account.email,
-        account=account,
-        details={"code": code, "minutes": str(minutes)},
-    )
+    known = account
+
+    def issue_and_mail() -> None:
+        # After commit: the token is one statement of its own (it replaces the account's
+        # older code), the mail is rendered outside any transaction.
+        code = new_code(settings.login_code_style)
+        call.tokens.add(TokenRecord(code_hash(nonce, code), PURPOSE, known.id, call.now, until))
+        minutes = max(1, round(settings.login_code_lifetime / 60))
+        details = {"code": code, "minutes": str(minutes)}
+        send_mail(call, PURPOSE, known.email, account=known, details=details)
+
+    call.after_commit(issue_and_mail)
     return ok()
 
 

@@ -103,22 +103,17 @@ def _issue_challenge(call: Call[Any], purpose: str, account_id: str | None) -> b
 
 
 def _take_challenge(call: Call[Any], purpose: str) -> bytes | None:
-    """This browser's challenge for *purpose*, used up on the server; ``None`` when there
-    is none, it expired, or it was answered already."""
+    """This browser's challenge for *purpose*, used up on the server (in a prepare step: one
+    statement of its own, so a failed answer uses it up too); ``None`` when there is none,
+    it expired, or it was answered already."""
     session = call.ctx.session
     found = session.passkey_challenge
     session.set_passkey_challenge(None)
     if found is None or found[0] != purpose or found[2] < call.now:
         return None
-    token_hash = _token_hash(purpose, found[1])
-    record = call.tokens.consume(token_hash)
+    record = call.tokens.consume(_token_hash(purpose, found[1]))
     if record is None or not record.valid_at(call.now):
         return None
-
-    def used_up() -> None:  # a failed answer rolls the unit of work back: consume again
-        call.tokens.consume(token_hash)
-
-    call.on_failure(used_up)
     return _unb64(found[1])
 
 
@@ -182,28 +177,8 @@ def _name(call: Call[Any], default: str) -> str | None:
     return name or default
 
 
-@action(
-    "PasskeyRegister",
-    family="account",
-    access=Access.LOGIN,
-    fresh_login=True,
-    params=[
-        Param("credential", required=True, secret=True),
-        Param("name"),
-    ],
-    codes=[
-        "notLoggedIn",
-        "passkeysUnavailable",
-        "noChallenge",
-        "passkeyInvalid",
-        "passkeyExists",
-        "invalidValue",
-    ],
-)
-def passkey_register(call: Call[None]) -> Outcome:
-    """Adds the passkey the browser created for PasskeyRegisterOptions' challenge
-    (verified: challenge, origin, relying party, user verification); ``data.id``. The
-    owner gets a notice (M45)."""
+def _register_prepare(call: Call[Any]) -> Outcome | Passkey:
+    """The checks and the verification, before the unit of work (no lock held meanwhile)."""
     ready = _owner_and_party(call)
     if isinstance(ready, Outcome):
         return ready
@@ -229,7 +204,7 @@ def passkey_register(call: Call[None]) -> Outcome:
     except Exception:  # py_webauthn raises many kinds for a bad credential
         return fail("passkeyInvalid", "credential")
     transports = credential.get("response", {}).get("transports") or []
-    passkey = Passkey(
+    return Passkey(
         id=_b64(verified.credential_id),
         account_id=account.id,
         public_key=_b64(verified.credential_public_key),
@@ -242,6 +217,35 @@ def passkey_register(call: Call[None]) -> Outcome:
         name=name,
         created_at=call.now,
     )
+
+
+@action(
+    "PasskeyRegister",
+    family="account",
+    access=Access.LOGIN,
+    fresh_login=True,
+    prepare=_register_prepare,
+    params=[
+        Param("credential", required=True, secret=True),
+        Param("name"),
+    ],
+    codes=[
+        "notLoggedIn",
+        "passkeysUnavailable",
+        "noChallenge",
+        "passkeyInvalid",
+        "passkeyExists",
+        "invalidValue",
+    ],
+)
+def passkey_register(call: Call[Passkey]) -> Outcome:
+    """Adds the passkey the browser created for PasskeyRegisterOptions' challenge
+    (verified: challenge, origin, relying party, user verification); ``data.id``. The
+    owner gets a notice (M45)."""
+    passkey = call.prepared
+    account = call.account
+    if account is None or account.id != passkey.account_id:  # pragma: no cover - access
+        return fail("notLoggedIn")
     if not call.passkeys.add_passkey(passkey):
         return fail("passkeyExists")
     notify(call, account, "passkey_added")
@@ -295,21 +299,18 @@ def passkey_login_options(call: Call[None]) -> Outcome:
     return _options(webauthn, options)
 
 
-@action(
-    "PasskeyLogin",
-    family="account",
-    params=[Param("credential", required=True, secret=True)],
-    codes=[
-        "passkeysUnavailable",
-        "noChallenge",
-        "passkeyInvalid",
-        "accountInactive",
-        "subshopNotAllowed",
-    ],
-)
-def passkey_login(call: Call[None]) -> Outcome:
-    """Logs in with a passkey that answered PasskeyLoginOptions' challenge (verified with
-    user verification: both factors); its sign counter must go forward."""
+@attrs.frozen
+class _Answered:
+    """A verified answer to a login challenge."""
+
+    passkey_id: str
+    account_id: str
+    sign_count: int
+    backed_up: bool
+
+
+def _login_prepare(call: Call[Any]) -> Outcome | _Answered:
+    """The checks and the verification, before the unit of work (no lock held meanwhile)."""
     party = _party(call)
     if party is None:
         return fail("passkeysUnavailable")
@@ -333,13 +334,35 @@ def passkey_login(call: Call[None]) -> Outcome:
         )
     except Exception:  # a bad signature, origin, challenge, counter …
         return fail("passkeyInvalid", "credential")
-    account = call.accounts.get_account(passkey.account_id, for_update=True)
+    return _Answered(
+        passkey.id, passkey.account_id, verified.new_sign_count, bool(verified.credential_backed_up)
+    )
+
+
+@action(
+    "PasskeyLogin",
+    family="account",
+    prepare=_login_prepare,
+    params=[Param("credential", required=True, secret=True)],
+    codes=[
+        "passkeysUnavailable",
+        "noChallenge",
+        "passkeyInvalid",
+        "accountInactive",
+        "subshopNotAllowed",
+    ],
+)
+def passkey_login(call: Call[_Answered]) -> Outcome:
+    """Logs in with a passkey that answered PasskeyLoginOptions' challenge (verified with
+    user verification: both factors); its sign counter must go forward."""
+    answered = call.prepared
+    account = call.accounts.get_account(answered.account_id, for_update=True)
     if account is None or not account.may_log_in:
         return fail("accountInactive")
     if not MemberRights(call.accounts, account).subshop_allowed(call.ctx.request.subshop):
         return fail("subshopNotAllowed")
     if not call.passkeys.use_passkey(
-        passkey.id, verified.new_sign_count, call.now, bool(verified.credential_backed_up)
+        answered.passkey_id, answered.sign_count, call.now, answered.backed_up
     ):
         return fail("passkeyInvalid", "credential")  # the counter went back (W47), or a race
     start_login(call, account, method="passkey")
